@@ -1,0 +1,44 @@
+"""One message type for the build's warnings and `kb check`: path:line:col: severity: message [code]."""
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import asdict, dataclass
+from typing import Iterable, Literal, Sequence
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    path: str          # relative to the project root, e.g. "notes/a.b.md" or "data/links.yml"
+    line: int          # 1-based; 0 when the whole file is meant
+    col: int           # 1-based; 0 when the whole line is meant
+    severity: Severity
+    message: str
+    code: str          # short kebab-case id, e.g. "broken-link"
+
+    def format(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message} [{self.code}]"
+
+    def github(self) -> str:
+        kind = "error" if self.severity == "error" else "warning"
+        msg = self.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return f"::{kind} file={self.path},line={max(self.line, 1)},col={max(self.col, 1)},title={self.code}::{msg}"
+
+
+def did_you_mean(name: str, known: Iterable[str], n: int = 1) -> str:
+    """' (did you mean "x"?)' when a near name exists, else ''."""
+    close = difflib.get_close_matches(name, list(known), n=n, cutoff=0.6)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(f'"{c}"' for c in close) + "?)"
+
+
+def render(diags: Sequence[Diagnostic], fmt: str = "text") -> str:
+    diags = sorted(diags)
+    if fmt == "json":
+        return json.dumps([asdict(d) for d in diags], indent=2)
+    if fmt == "github":
+        return "\n".join(d.github() for d in diags)
+    return "\n".join(d.format() for d in diags)
