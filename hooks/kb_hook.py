@@ -1,0 +1,15 @@
+"""MkDocs hook: turns the Dendron vault in docs_dir and the CSVs in data/ into the site.
+
+Thin on purpose: all the work is in the `kb` package (installed with the project),
+which knows nothing of MkDocs except kb.mkdocs_adapter.
+"""
+from kb.mkdocs_adapter import KbAdapter
+
+_kb = KbAdapter()
+
+on_config = _kb.on_config
+on_files = _kb.on_files
+on_nav = _kb.on_nav
+on_page_markdown = _kb.on_page_markdown
+on_page_content = _kb.on_page_content
+on_page_context = _kb.on_page_context

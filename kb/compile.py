@@ -1,0 +1,372 @@
+"""The site compiler: vault + data -> the Markdown of every page, the link graph, the diagnostics.
+
+Knows nothing of MkDocs. Passes, each over every note once:
+  1. prepare  - {{fm.*}} replaced, data blocks rendered (once) and left as placeholders
+  2. expand   - embeds inlined; the final headings of every page are known
+  3. check    - every link, embed and block of every note resolved against the pages;
+                diagnostics at the note's own lines; backlinks collected
+  4. render   - links rewritten to Markdown links MkDocs validates, page furniture added
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import itertools
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Diagnostic
+from .embeds import Expander, broken_html
+from .headings import block_ids, code_line_mask, headings
+from .hierarchy import ROOT, Hierarchy, relative_url, src_of
+from .refs import Ref
+from .resolve import AnchorIndex, Resolver, Target
+from .syntax import FMVAR_RE, Token, fences, scan
+from .vault import Note, Vault
+
+log = logging.getLogger("kb")
+
+DATA_KINDS = ("table", "chart")
+QUESTIONS_KIND = "questions"
+_placeholder_ids = itertools.count(1)
+
+
+def md_text(text: str) -> str:
+    """Text that Markdown shows literally inside link brackets."""
+    return re.sub(r"([\\\[\]*_`<>])", r"\\\1", text)
+
+
+@dataclass
+class RenderedBlock:
+    key: str                  # placeholder written into the Markdown
+    html: str
+    source: str               # fname of the note holding the block
+    downloads: list[tuple[str, bytes]]
+    linked_notes: set[str]
+
+
+@dataclass
+class Page:
+    fname: str
+    markdown: str
+    blocks: list[RenderedBlock] = field(default_factory=list)
+
+
+class Site:
+    """Everything a build or `kb check` needs, computed once per build."""
+
+    def __init__(self, project_root: Path, notes_dir: str | Path = "notes", data_dir: str | Path = "data",
+                 *, render_data: bool = True, render_pages: bool = True):
+        self.root = Path(project_root).resolve()
+        self.notes_dir = (self.root / notes_dir).resolve()
+        self.data_dir = (self.root / data_dir).resolve()
+        self.vault = Vault(self.notes_dir, self.root)
+        self.diagnostics: list[Diagnostic] = []
+        self.backlinks: dict[str, set[str]] = {}
+        self.data_pages: dict[str, set[str]] = {}       # note fname -> pages whose tables show rows about it
+        self.blocks: dict[str, RenderedBlock] = {}
+        self.pages: dict[str, Page] = {}
+
+        published = self.vault.published
+        tags, users = self._collect_tags(published)
+        self.tagged: dict[str, list[str]] = tags
+        self.mentions: dict[str, list[str]] = users
+        self.hierarchy = Hierarchy(published, tags, users)
+        self.data = self._data_context() if render_data else None
+
+        for note in self.vault.notes.values():
+            self.diagnostics.extend(note.problems)
+        self._check_ids()
+        self.prepared = {f: self._prepare(n) for f, n in published.items()}
+        self._resolver_parse = Resolver(self.vault, self.hierarchy, {}).parse
+        self.expander = Expander(self.prepared.get, self._child_notes, self._resolver_parse)
+        self.expanded = {f: self.expander.expand(f, body) for f, body in self.prepared.items()}
+        self.anchors = {f: self._anchor_index(body) for f, body in self.expanded.items()}
+        self.resolver = Resolver(self.vault, self.hierarchy, self.anchors)
+        for note in published.values():
+            self._check_note(note)
+        if render_pages:
+            for page in self.hierarchy.pages.values():
+                self.pages[page.fname] = self._render_page(page.fname)
+
+    # -- pass 0: what the hierarchy needs ---------------------------------------
+    def _collect_tags(self, notes: dict[str, Note]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        tags: dict[str, list[str]] = {}
+        users: dict[str, list[str]] = {}
+        for fname, note in notes.items():
+            for t in note.tags:
+                tags.setdefault(t, []).append(fname)
+            for tok in note.tokens:
+                if tok.kind == "tag" and fname not in tags.setdefault(tok.value, []):
+                    tags[tok.value].append(fname)
+                elif tok.kind == "user" and fname not in users.setdefault(tok.value, []):
+                    users[tok.value].append(fname)
+        return tags, users
+
+    def _data_context(self):
+        try:
+            from .data import DataContext
+        except ImportError:      # the data engine is optional for vaults without data/
+            return None
+        ctx = DataContext(self.data_dir, self.root, lambda f: f in self.vault.notes)
+        self.diagnostics.extend(ctx.diagnostics())
+        return ctx
+
+    def _check_ids(self) -> None:
+        for nid, notes in self.vault.by_id.items():
+            for other in notes[1:]:
+                self.diagnostics.append(Diagnostic(
+                    other.rel, _fm_line(other, "id"), 1, "error",
+                    f'duplicate id "{nid}" (also in {notes[0].rel}): give this note a new unique id', "duplicate-id"))
+
+    def _child_notes(self, fname: str) -> list[str]:
+        page = self.hierarchy.pages.get(fname)
+        return [c for c in page.children if self.hierarchy.pages[c].kind == "note"] if page else []
+
+    # -- pass 1: prepare --------------------------------------------------------
+    def _prepare(self, note: Note) -> str:
+        body = note.body
+        if "{{" in body:
+            body = self._fm_vars(note, body)
+        wanted = [f for f in note.fences if f.info.split(" ")[0] in DATA_KINDS + (QUESTIONS_KIND,)]
+        if not wanted:
+            return body
+        lines = body.split("\n")
+        for i, f in reversed(list(enumerate(wanted))):
+            kind = f.info.split(" ")[0]
+            if kind == QUESTIONS_KIND:
+                key = "kbquestions" + note.fname.replace(".", "x")
+            else:
+                key = self._render_block(note, kind, f, i)
+            lines[f.start_line:f.end_line + 1] = ["", f.indent + key, ""]
+        return "\n".join(lines)
+
+    def _fm_vars(self, note: Note, body: str) -> str:
+        def sub(m: re.Match, depth: int = 0) -> str:
+            value: Any = note.fm
+            for part in m["name"].split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            text = "" if value is None else str(value)
+            # A value may itself hold variables (a desc quoting the title): one level, no loops.
+            return FMVAR_RE.sub(lambda m2: sub(m2, depth + 1), text) if depth == 0 else FMVAR_RE.sub("", text)
+        out = []
+        for tok in scan(body, ("fmvar",)):
+            out.append((tok.start, tok.end, FMVAR_RE.sub(sub, tok.text)))
+        for s, e, rep in reversed(out):
+            body = body[:s] + rep + body[e:]
+        return body
+
+    def _render_block(self, note: Note, kind: str, fence, index: int) -> str:
+        key = f"kbblock{next(_placeholder_ids)}x"
+        body_line = note.body_line + fence.start_line + 2
+        if self.data is None:
+            html_ = broken_html(f"{kind} block", "the data engine is not available")
+            self.blocks[key] = RenderedBlock(key, html_, note.fname, [], set())
+            return key
+        from .data import render_block
+        res = render_block(kind, fence.body, self.data, note_path=note.rel, body_line=body_line,
+                           href=lambda f: "kbhref:" + f, block_id=f"{kind}-{_slug(note.fname)}-{index + 1}")
+        self.diagnostics.extend(res.diagnostics)
+        self.blocks[key] = RenderedBlock(key, res.html, note.fname, list(res.downloads), set(res.linked_notes))
+        for target in res.linked_notes:
+            self.data_pages.setdefault(target, set()).add(note.fname)
+        return key
+
+    # -- pass 2: anchors of the expanded pages ------------------------------------
+    @staticmethod
+    def _anchor_index(body: str) -> AnchorIndex:
+        lines = body.split("\n")
+        mask = code_line_mask(lines, fences(lines))
+        return AnchorIndex(headings(lines, mask), set(block_ids(lines, mask)))
+
+    # -- pass 3: check ------------------------------------------------------------
+    def _check_note(self, note: Note) -> None:
+        for tok in note.tokens:
+            line, col = note.file_pos(tok.line, tok.col)
+            if tok.kind in ("link", "embed"):
+                ref = self.resolver.parse(tok.value)
+                if tok.kind == "embed":
+                    prob = self.expander.problem(tok.value, note.fname)
+                    if prob:
+                        self._diag(note, line, col, prob.message, prob.code)
+                    target = ref.fname or note.fname
+                    if target != note.fname and target in self.hierarchy.pages:
+                        self.backlinks.setdefault(target, set()).add(note.fname)
+                    continue
+                t = self.resolver.resolve(ref, note.fname)
+                if t.error:
+                    self._diag(note, line, col, t.error, t.code)
+                elif not t.private and t.fname != note.fname:
+                    self.backlinks.setdefault(t.fname, set()).add(note.fname)
+            elif tok.kind == "fmvar":
+                if not _fm_has(note.fm, tok.value):
+                    log.info("%s:%d:%d: frontmatter has no key %r for {{fm.%s}}", note.rel, line, col, tok.value, tok.value)
+
+    def _diag(self, note: Note, line: int, col: int, message: str, code: str, severity: str = "error") -> None:
+        self.diagnostics.append(Diagnostic(note.rel, line, col, severity, message, code))  # type: ignore[arg-type]
+
+    # -- pass 4: render -----------------------------------------------------------
+    def _link(self, target: Target, from_fname: str) -> str:
+        if target.error:
+            return broken_html(target.text, target.error)
+        if target.private:
+            return f'<span class="kb-private">{html.escape(target.text)}</span>'
+        anchor = f"#{target.anchor}" if target.anchor else ""
+        dest = "" if target.fname == from_fname and anchor else src_of(target.fname)
+        return f"[{md_text(target.text)}]({dest}{anchor})"
+
+    def _rewrite(self, fname: str, body: str) -> str:
+        toks = scan(body, ("link", "tag", "user", "embed"))
+        out, pos = [], 0
+        for tok in toks:
+            out.append(body[pos:tok.start])
+            out.append(self._render_token(tok, fname))
+            pos = tok.end
+        out.append(body[pos:])
+        text = "".join(out)
+        if "^" in text:
+            text = _anchor_blocks(text)
+        return text
+
+    def _render_token(self, tok: Token, fname: str) -> str:
+        if tok.kind == "link":
+            return self._link(self.resolver.resolve(self.resolver.parse(tok.value), fname), fname)
+        if tok.kind == "embed":   # left over only where expansion refused it
+            return broken_html(tok.value, "embed could not be expanded")
+        prefix = "tags." if tok.kind == "tag" else "user."
+        return f"[{md_text(tok.text)}]({src_of(prefix + tok.value)})"
+
+    def _render_page(self, fname: str) -> Page:
+        page = self.hierarchy.pages[fname]
+        note = page.note
+        parts: list[str] = []
+        crumbs = self.hierarchy.ancestors(fname)
+        if crumbs:
+            links = " / ".join(f"[{md_text(self.hierarchy.pages[c].title)}]({src_of(c)})" for c in crumbs)
+            parts.append(f'<nav class="kb-breadcrumbs" markdown="1">{links}</nav>\n')
+        body = self._rewrite(fname, self.expanded[fname]) if note is not None else ""
+        if not any(h.level == 1 for h in (self.anchors[fname].headings if note is not None else [])):
+            parts.append(f"# {md_text(page.title)} {{: #kb-title }}\n")
+        if note is None:
+            parts.append(self._generated_intro(page))
+        else:
+            if note.desc and page.kind == "note" and fname != ROOT:
+                parts.append(f'<p class="kb-desc">{html.escape(self._fm_vars(note, note.desc))}</p>\n')
+            parts.append(body)
+        if "kbquestions" in body:
+            qkey = "kbquestions" + fname.replace(".", "x")
+            parts[-1] = parts[-1].replace(qkey, self._questions_md())
+        if page.kind == "note" and fname.startswith("tags.") and fname[5:] in self.tagged:
+            parts.append(self._list_section("Notes tagged #" + fname[5:], self.tagged[fname[5:]], "kb-tagged"))
+        show_children = note is None or note.child_links
+        kids = [c for c in page.children if self.hierarchy.pages[c].in_nav]
+        if kids and show_children and page.kind == "note":
+            parts.append(self._list_section("Children", kids, "kb-children", with_desc=True))
+        back = sorted(self.backlinks.get(fname, ()), key=lambda f: self.hierarchy.pages[f].title.casefold())
+        if back:
+            parts.append(self._list_section("Backlinks", back, "kb-backlinks"))
+        data_refs = sorted(self.data_pages.get(fname, set()) - {fname})
+        if data_refs:
+            parts.append(self._list_section("In the data", data_refs, "kb-in-the-data"))
+        if note is not None and note.updated:
+            day = dt.datetime.fromtimestamp(note.updated / 1000, dt.timezone.utc).strftime("%Y-%m-%d")
+            parts.append(f'\n<p class="kb-updated">Updated <time datetime="{day}">{day}</time></p>\n')
+        blocks = [b for k, b in self.blocks.items() if k in body]
+        return Page(fname, "\n".join(parts), blocks)
+
+    def _generated_intro(self, page) -> str:
+        if page.kind == "tag":
+            name = page.fname[5:]
+            return self._list_section(f"Notes tagged #{name}", self.tagged.get(name, []), "kb-tagged", level=2)
+        if page.kind == "user":
+            name = page.fname[5:]
+            return self._list_section(f"Notes mentioning @{name}", self.mentions.get(name, []), "kb-mentions", level=2)
+        kids = page.children
+        return ("This page has no note of its own; it groups the notes below it.\n\n"
+                + self._list_section("Children", kids, "kb-children", with_desc=True))
+
+    def _list_section(self, title: str, fnames: list[str], anchor: str, *, with_desc: bool = False, level: int = 2) -> str:
+        items = []
+        for f in fnames:
+            p = self.hierarchy.pages.get(f)
+            if p is None:
+                continue
+            line = f"- [{md_text(p.title)}]({src_of(f)})"
+            if with_desc and p.note is not None and p.note.desc:
+                line += f" — {md_text(p.note.desc)}"
+            items.append(line)
+        return f"\n{'#' * level} {title} {{: #{anchor} }}\n\n" + "\n".join(items) + "\n"
+
+    def _questions_md(self) -> str:
+        """Every heading ending in '?' in the vault, grouped by note, in navigation order."""
+        out = []
+        for page in self.hierarchy.walk(ROOT) if ROOT in self.hierarchy.pages else []:
+            if page.note is None:
+                continue
+            own_texts = {h.text for h in page.note.headings if h.text.endswith("?")}
+            own = [h for h in self.anchors[page.fname].headings if h.text in own_texts]
+            if not own:
+                continue
+            trail = " / ".join(self.hierarchy.pages[a].title for a in self.hierarchy.ancestors(page.fname)[1:])
+            head = f"{trail} / {page.title}" if trail else page.title
+            out.append(f"\n### [{md_text(head)}]({src_of(page.fname)})\n")
+            out.extend(f"- [{md_text(h.text)}]({src_of(page.fname)}#{h.slug})" for h in own)
+        return "\n".join(out) + "\n"
+
+    # -- for the adapter ----------------------------------------------------------
+    def page_url(self, from_fname: str, to_fname: str) -> str:
+        return relative_url(from_fname, to_fname)
+
+    def finish_html(self, fname: str, content: str) -> str:
+        """Put rendered blocks in place of their placeholders; make data links relative."""
+        page = self.pages.get(fname)
+        if page is None or not page.blocks:
+            return content
+        for b in page.blocks:
+            content = re.sub(rf"(?:<p>)?{b.key}(?:</p>)?", lambda _m, h=b.html: h, content, count=1)
+        return re.sub(r'href="kbhref:([^"#]+)(#[^"]*)?"',
+                      lambda m: f'href="{relative_url(fname, m[1])}{m[2] or ""}"', content)
+
+    def ids(self) -> dict[str, str]:
+        """Note id -> fname, for the /notes/<id>/ redirects (published notes, unique ids)."""
+        out = {}
+        for nid, notes in self.vault.by_id.items():
+            if notes[0].published:
+                out[nid] = notes[0].fname
+        return out
+
+
+def _slug(fname: str) -> str:
+    return re.sub(r"[^\w-]+", "-", fname).strip("-")
+
+
+def _fm_has(fm: dict, dotted: str) -> bool:
+    value: Any = fm
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return False
+        value = value[part]
+    return True
+
+
+def _fm_line(note: Note, key: str) -> int:
+    for i, line in enumerate(note.text.split("\n")[:note.body_line], start=1):
+        if line.startswith(f"{key}:"):
+            return i
+    return 1
+
+
+_BLOCK_ANCHOR_LINE = re.compile(r"(?m)(?:(?<=\s)|^)\^([A-Za-z0-9][\w\-]*)[ \t]*$")
+
+
+def _anchor_blocks(text: str) -> str:
+    """` ^id` ending a line becomes an HTML anchor (MkDocs sees ids in raw HTML)."""
+    lines = text.split("\n")
+    mask = code_line_mask(lines, fences(lines))
+    for i, line in enumerate(lines):
+        if not mask[i] and "^" in line:
+            lines[i] = _BLOCK_ANCHOR_LINE.sub(lambda m: f'<a id="^{m[1]}"></a>', line)
+    return "\n".join(lines)

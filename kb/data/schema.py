@@ -1,0 +1,75 @@
+"""data/schema.yml: per-CSV column contract.
+
+    some/file.csv:
+      required: [Model, Inst. Type]
+      numeric: [Avg Throughput (/sec), Batch Size]
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from kb.diagnostics import Diagnostic, did_you_mean
+
+from .store import list_csvs
+
+RULE_KEYS = ("required", "numeric")
+
+
+@dataclass(frozen=True)
+class Rules:
+    required: tuple[str, ...] = ()
+    numeric: tuple[str, ...] = ()
+
+
+def load_schema(path: Path, display: str, data_dir: Path) -> tuple[dict[str, Rules], list[Diagnostic]]:
+    """Rules per CSV (paths relative to data/) and the problems in the schema file itself."""
+    schema: dict[str, Rules] = {}
+    diags: list[Diagnostic] = []
+
+    def err(node: Node | None, message: str) -> None:
+        line, col = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (0, 0)
+        diags.append(Diagnostic(display, line, col, "error", message, "data-schema"))
+
+    if not path.is_file():
+        return schema, diags
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        mark = getattr(e, "problem_mark", None)
+        diags.append(Diagnostic(display, mark.line + 1 if mark else 0, mark.column + 1 if mark else 0,
+                                "error", f"invalid YAML: {getattr(e, 'problem', None) or e}", "data-schema"))
+        return schema, diags
+    if root is None:
+        return schema, diags
+    if not isinstance(root, MappingNode):
+        err(root, "schema.yml must map CSV paths to {required: [...], numeric: [...]}")
+        return schema, diags
+    known = list_csvs(data_dir)
+    for fnode, rnode in root.value:
+        if not isinstance(fnode, ScalarNode):
+            err(fnode, "a CSV path must be plain text")
+            continue
+        rel = fnode.value
+        if rel not in known:
+            err(fnode, f"no file '{rel}' in data/{did_you_mean(rel, known)}")
+            continue
+        if not isinstance(rnode, MappingNode):
+            err(rnode, f"'{rel}' must map 'required' and/or 'numeric' to lists of columns")
+            continue
+        lists: dict[str, tuple[str, ...]] = {}
+        for knode, vnode in rnode.value:
+            key = getattr(knode, "value", "")
+            if key not in RULE_KEYS:
+                err(knode, f"unknown key '{key}'{did_you_mean(str(key), RULE_KEYS)}; known keys: required, numeric")
+                continue
+            items = vnode.value if isinstance(vnode, SequenceNode) else [vnode]
+            if not all(isinstance(i, ScalarNode) for i in items):
+                err(vnode, f"'{key}' must be a list of column names")
+                continue
+            lists[key] = tuple(i.value for i in items)
+        schema[rel] = Rules(lists.get("required", ()), lists.get("numeric", ()))
+    return schema, diags

@@ -1,0 +1,145 @@
+"""Expand `![[...]]` embeds: whole notes, sections, heading ranges, block refs, wildcards."""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Callable
+
+from .headings import canonical, headings
+from .refs import Ref
+from .syntax import code_line_mask, fences, scan
+
+MAX_DEPTH = 5
+
+
+@dataclass(frozen=True)
+class EmbedProblem:
+    message: str
+    code: str
+
+
+def broken_html(text: str, why: str) -> str:
+    """How a broken link or embed shows on the page: visible, with the reason on hover."""
+    return f'<span class="kb-broken" title="{html.escape(why, quote=True)}">{html.escape(text)}</span>'
+
+
+def select(body: str, ref: Ref) -> tuple[str | None, str | None]:
+    """The part of a body a reference asks for; (text, None) or (None, why not)."""
+    if not ref.anchor and not ref.block:
+        return body, None
+    lines = body.split("\n")
+    mask = code_line_mask(lines, fences(lines))
+    if ref.block:
+        from .headings import block_ids
+        ids = block_ids(lines, mask)
+        if ref.block not in ids:
+            return None, f'no block "^{ref.block}"'
+        i = ids[ref.block]
+        start = i
+        # A block is the paragraph or list item ending in the anchor: walk back to a blank line.
+        while start > 0 and lines[start - 1].strip() and not lines[i].strip().startswith("^"):
+            start -= 1
+        if lines[i].strip().startswith("^"):   # anchor alone on a line: the block above it
+            end = i
+            start = i - 1
+            while start > 0 and lines[start - 1].strip():
+                start -= 1
+        else:
+            end = i + 1
+        return "\n".join(lines[start:end]), None
+    hs = headings(lines, mask)
+    key = canonical(ref.anchor or "")
+    first = next((h for h in hs if canonical(h.text) == key or h.slug == ref.anchor or canonical(h.slug) == key), None)
+    if first is None:
+        return None, f'no heading "{ref.anchor}"'
+    if ref.anchor_end == "*":
+        end_line = len(lines)
+    elif ref.anchor_end:
+        k2 = canonical(ref.anchor_end)
+        last = next((h for h in hs if h.line > first.line and (canonical(h.text) == k2 or h.slug == ref.anchor_end)), None)
+        if last is None:
+            return None, f'no heading "{ref.anchor_end}" after "{ref.anchor}"'
+        end_line = last.line
+    else:   # the section: up to the next heading of the same or a higher level
+        nxt = next((h for h in hs if h.line > first.line and h.level <= first.level), None)
+        end_line = nxt.line if nxt else len(lines)
+    return "\n".join(lines[first.line:end_line]).rstrip(), None
+
+
+class Expander:
+    """Replaces embeds with the text they point to, recursively, up to MAX_DEPTH."""
+
+    def __init__(self, source: Callable[[str], str | None], children: Callable[[str], list[str]],
+                 parse: Callable[[str], Ref]):
+        self.source = source          # fname -> prepared body, None when no such (published) note
+        self.children = children      # fname -> child fnames in navigation order
+        self.parse = parse
+
+    def expand(self, fname: str, body: str, stack: tuple[str, ...] = ()) -> str:
+        stack = stack if stack else (fname,)
+        toks = [t for t in scan(body, ("embed",))]
+        if not toks:
+            return body
+        out, pos = [], 0
+        for t in toks:
+            out.append(body[pos:t.start])
+            line_start = body.rfind("\n", 0, t.start) + 1
+            indent = body[line_start:t.start]
+            indent = indent if not indent.strip() else ""
+            out.append(self._one(t.value, fname, stack, indent, t.text))
+            pos = t.end
+        out.append(body[pos:])
+        return "".join(out)
+
+    def problem(self, inner: str, fname: str, stack: tuple[str, ...] = ()) -> EmbedProblem | None:
+        """What is wrong with an embed, found the way rendering finds it (cycles and depth included)."""
+        text = self._one(inner, fname, stack or (fname,), "", "", probe=True)
+        return self._probe if text is None else None
+
+    _probe: EmbedProblem | None = None
+
+    def _one(self, inner: str, fname: str, stack: tuple[str, ...], indent: str, written: str,
+             probe: bool = False) -> str | None:
+        ref = self.parse(inner)
+        target = ref.fname or fname
+        label = ref.alias or target
+
+        def fail(why: str, code: str) -> str | None:
+            if probe:
+                self._probe = EmbedProblem(why, code)
+                return None
+            return broken_html(label, why)
+
+        if len(stack) > MAX_DEPTH:
+            return fail(f"embeds nested deeper than {MAX_DEPTH} (through {' > '.join(stack)})", "embed-depth")
+        names = self.children(target) if ref.wildcard else [target]
+        section = "" if ref.wildcard else "#" + (ref.anchor or (("^" + ref.block) if ref.block else ""))
+        if ref.wildcard and self.source(target) is None and not names:
+            return fail(f'no note named "{target}" and no children to embed', "broken-embed")
+        parts = []
+        for name in names:
+            key = name + (section if section != "#" else "")
+            if key in stack:
+                return fail(f"embed cycle: {' > '.join(stack + (key,))}", "embed-cycle")
+            body = self.source(name)
+            if body is None:
+                if ref.wildcard:
+                    continue
+                return fail(f'no note named "{name}"', "broken-embed")
+            text, why = select(body, ref)
+            if text is None:
+                return fail(f'{why} in "{name}"', "broken-embed")
+            if probe:
+                # Look one level down for cycles and depth, as rendering would.
+                for t in scan(text, ("embed",)):
+                    if self._one(t.value, name, stack + (key,), "", "", probe=True) is None:
+                        return None
+                continue
+            parts.append(self.expand(name, text, stack + (key,)).strip("\n"))
+        if probe:
+            return ""
+        joined = "\n\n".join(parts)
+        if indent:
+            joined = "\n".join((indent + l) if l.strip() else l for l in joined.split("\n"))
+            return joined.lstrip()
+        return "\n\n" + joined + "\n\n"

@@ -1,0 +1,81 @@
+"""Headings and block anchors of a note, with the ids MkDocs' toc will give them."""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .syntax import HEADING_RE, WIKI_RE, block_anchor, code_line_mask, fences
+
+_LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_TAG_RE = re.compile(r"<[^>]+>")
+_EMPH_RE = re.compile(r"(\*{1,3}|_{2,3})(?=\S)(.+?)(?<=\S)\1")
+
+
+def slugify(text: str) -> str:
+    """Python-Markdown's toc slugify (the ids MkDocs gives headings)."""
+    value = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    value = re.sub(r"[^\w\s-]", "", value).strip().lower()
+    return re.sub(r"[-\s]+", "-", value)
+
+
+def canonical(anchor: str) -> str:
+    """A key under which Dendron's and MkDocs' spellings of one heading meet."""
+    return re.sub(r"-+", "-", slugify(anchor.replace("_", "-"))).strip("-")
+
+
+def heading_plain_text(md: str) -> str:
+    """The text toc slugifies: inline Markdown rendered and tags stripped (close enough)."""
+    t = WIKI_RE.sub(lambda m: m["inner"].split("|")[0], md)
+    t = _LINK_RE.sub(r"\1", t)
+    t = _EMPH_RE.sub(r"\2", t)
+    t = t.replace("`", "")
+    t = _TAG_RE.sub("", t)
+    return html.unescape(t)
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str      # as written
+    slug: str      # the id in the built page
+    line: int      # 0-based line in the body
+
+
+def headings(lines: list[str], mask: list[bool] | None = None) -> list[Heading]:
+    mask = mask if mask is not None else code_line_mask(lines, fences(lines))
+    out: list[Heading] = []
+    used: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        if mask[i] or not line.startswith("#"):
+            continue
+        m = HEADING_RE.match(line)
+        if not m:
+            continue
+        text = m["text"].strip()
+        attr = re.search(r"\{:?\s*#([\w\-]+)[^}]*\}\s*$", text)
+        if attr:      # an explicit id from attr_list wins
+            slug = attr[1]
+            text = text[:attr.start()].strip()
+        else:
+            slug = slugify(heading_plain_text(text))
+        base = slug
+        if slug in used:   # toc de-duplicates repeated ids with _1, _2, ...
+            used[base] += 1
+            slug = f"{base}_{used[base]}"
+        else:
+            used[slug] = 0
+        out.append(Heading(len(m["hashes"]), text, slug, i))
+    return out
+
+
+def block_ids(lines: list[str], mask: list[bool]) -> dict[str, int]:
+    """Block anchors `^id` ending a line, mapped to their 0-based line."""
+    out: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        if not mask[i] and "^" in line:
+            bid = block_anchor(line)
+            if bid:
+                out.setdefault(bid, i)
+    return out

@@ -1,0 +1,113 @@
+"""The site's pages as plain data: notes, stubs for missing ancestors, tag and user pages.
+
+Dendron's hierarchy: `a.b.c` is a child of `a.b`; top-level notes are children of
+`root`. URL of `a.b.c` is `a/b/c/`; `root` is the home page.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Literal
+
+from .vault import Note, title_from_fname
+
+PageKind = Literal["note", "stub", "tag", "user"]
+ROOT = "root"
+
+
+def parent_of(fname: str) -> str | None:
+    if fname == ROOT:
+        return None
+    return fname.rsplit(".", 1)[0] if "." in fname else ROOT
+
+
+def url_of(fname: str) -> str:
+    """Site-relative URL with a trailing slash ('' for the home page)."""
+    return "" if fname == ROOT else fname.replace(".", "/") + "/"
+
+
+def dest_of(fname: str) -> str:
+    return url_of(fname) + "index.html"
+
+
+def src_of(fname: str) -> str:
+    """The page's source path inside docs_dir (flat, as Dendron keeps notes)."""
+    return f"{fname}.md"
+
+
+def relative_url(from_fname: str, to_fname: str) -> str:
+    """URL of one page relative to another, both at their directory URLs."""
+    a = [p for p in url_of(from_fname).split("/") if p]
+    b = [p for p in url_of(to_fname).split("/") if p]
+    common = 0
+    while common < min(len(a), len(b)) and a[common] == b[common]:
+        common += 1
+    parts = [".."] * (len(a) - common) + b[common:]
+    return "/".join(parts) + "/" if parts else "./"
+
+
+@dataclass
+class SitePage:
+    fname: str
+    kind: PageKind
+    note: Note | None
+    title: str
+    parent: str | None = None
+    children: list[str] = field(default_factory=list)   # in navigation order
+
+    @property
+    def in_nav(self) -> bool:
+        return not (self.note is not None and self.note.nav_exclude)
+
+    def sort_key(self) -> tuple:
+        order = self.note.nav_order if self.note is not None else None
+        return (order is None, order if order is not None else 0.0, self.title.casefold(), self.fname)
+
+
+class Hierarchy:
+    """Every page of the site, with parents and children, built from the published notes."""
+
+    def __init__(self, notes: dict[str, Note], tags: Iterable[str] = (), users: Iterable[str] = ()):
+        self.pages: dict[str, SitePage] = {}
+        for fname, note in notes.items():
+            self.pages[fname] = SitePage(fname, "note", note, note.title)
+        for kind, prefix, names in (("tag", "tags.", tags), ("user", "user.", users)):
+            for name in names:
+                fname = prefix + name
+                if fname not in self.pages:
+                    self.pages[fname] = SitePage(fname, kind, None, title_from_fname(name) if kind == "user" else name)
+        for fname in list(self.pages):
+            self._add_ancestors(fname)
+        for page in self.pages.values():
+            page.parent = parent_of(page.fname)
+            if page.parent is not None and page.parent in self.pages:
+                self.pages[page.parent].children.append(page.fname)
+        for page in self.pages.values():
+            page.children.sort(key=lambda f: self.pages[f].sort_key())
+
+    def _add_ancestors(self, fname: str) -> None:
+        p = parent_of(fname)
+        while p is not None and p not in self.pages:
+            kind: PageKind = "stub"
+            self.pages[p] = SitePage(p, kind, None, "Home" if p == ROOT else title_from_fname(p))
+            p = parent_of(p)
+
+    def __contains__(self, fname: str) -> bool:
+        return fname in self.pages
+
+    def ancestors(self, fname: str) -> list[str]:
+        """From the home page down to the parent."""
+        out = []
+        p = self.pages[fname].parent
+        while p is not None and p in self.pages:
+            out.append(p)
+            p = self.pages[p].parent
+        return out[::-1]
+
+    def walk(self, fname: str = ROOT) -> Iterable[SitePage]:
+        """Pages in navigation order, depth first (the order of prev/next links)."""
+        stack = [fname]
+        while stack:
+            f = stack.pop()
+            page = self.pages[f]
+            yield page
+            stack.extend(reversed(page.children))

@@ -1,0 +1,125 @@
+"""Adapts the core Site to MkDocs events. The only module that imports MkDocs."""
+from __future__ import annotations
+
+import html
+import logging
+from importlib import resources
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
+
+from .compile import Site
+from .hierarchy import ROOT, dest_of, url_of
+from .localnav import local_nav
+
+log = logging.getLogger("mkdocs.plugins.kb")
+
+ASSETS = ("kb.css", "kb-tables.css", "kb-tables.js")
+
+
+class KbAdapter:
+    def __init__(self) -> None:
+        self.site: Site | None = None
+
+    # -- config -------------------------------------------------------------
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        for name in ASSETS:
+            target = config.extra_javascript if name.endswith(".js") else config.extra_css
+            path = f"assets/kb/{name}"
+            if path not in [str(x) for x in target]:
+                target.append(path)
+        return config
+
+    # -- files: hierarchy URLs, generated pages, redirects --------------------
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        root = Path(config.config_file_path).resolve().parent
+        site = Site(root, config.docs_dir, root / "data")
+        self.site = site
+        for d in site.diagnostics:
+            log.warning(d.format())
+        pages = site.hierarchy.pages
+        for f in list(files):
+            if not f.src_uri.endswith(".md") or "/" in f.src_uri:
+                continue
+            fname = f.src_uri[:-3]
+            if fname not in pages:    # unpublished notes are not part of the site
+                files.remove(f)
+                continue
+            f.dest_uri, f.url = dest_of(fname), url_of(fname) or "./"
+        for fname, page in pages.items():
+            if page.kind != "note":
+                gen = File.generated(config, f"{fname}.md", content=f"# {page.title}\n")
+                gen.dest_uri, gen.url = dest_of(fname), url_of(fname) or "./"
+                files.append(gen)
+        for nid, fname in site.ids().items():
+            if f"notes/{nid}/index.html" in files.src_uris:
+                continue
+            files.append(File.generated(config, f"notes/{nid}/index.html", content=_redirect_html(nid, fname)))
+        for page in site.pages.values():
+            for block in page.blocks:
+                for name, data in block.downloads:
+                    uri = url_of(page.fname) + name
+                    if uri not in files.src_uris:
+                        files.append(File.generated(config, uri, content=data))
+        for name in ASSETS:
+            asset = resources.files("kb") / "assets" / name
+            if asset.is_file():
+                files.append(File.generated(config, f"assets/kb/{name}", content=asset.read_bytes()))
+        return files
+
+    # -- navigation: the hierarchy, in Dendron's order ------------------------
+    def on_nav(self, nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
+        site = self.site
+        assert site is not None
+        by_fname: dict[str, Page] = {}
+        for p in nav.pages:
+            if p.file.src_uri.endswith(".md"):
+                by_fname[p.file.src_uri[:-3]] = p
+        ordered = [by_fname[p.fname] for p in site.hierarchy.walk(ROOT) if p.fname in by_fname and p.in_nav] \
+            if ROOT in site.hierarchy.pages else list(by_fname.values())
+        seen = {id(p) for p in ordered}
+        rest = [p for p in nav.pages if id(p) not in seen]
+        pages = ordered + rest
+        for i, p in enumerate(pages):
+            p.previous_page = pages[i - 1] if i > 0 else None
+            p.next_page = pages[i + 1] if i + 1 < len(pages) else None
+        top = [by_fname[c] for c in site.hierarchy.pages[ROOT].children if c in by_fname] \
+            if ROOT in site.hierarchy.pages else ordered
+        home = [by_fname[ROOT]] if ROOT in by_fname else []
+        return Navigation(home + top, pages)
+
+    # -- pages ----------------------------------------------------------------
+    def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        fname = _fname(page)
+        if self.site is None or fname not in self.site.pages:
+            return markdown
+        return self.site.pages[fname].markdown
+
+    def on_page_content(self, content: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        fname = _fname(page)
+        if self.site is None or fname not in self.site.pages:
+            return content
+        return self.site.finish_html(fname, content)
+
+    def on_page_context(self, context: dict, page: Page, config: MkDocsConfig, nav: Navigation) -> dict:
+        fname = _fname(page)
+        if self.site is not None and fname in self.site.hierarchy.pages:
+            context["kb_nav"] = local_nav(self.site.hierarchy, fname)
+        return context
+
+
+def _fname(page: Page) -> str:
+    return page.file.src_uri[:-3] if page.file.src_uri.endswith(".md") else ""
+
+
+def _redirect_html(nid: str, fname: str) -> str:
+    # The redirect lives at notes/<id>/; the note's URL relative to it.
+    target = "../../" + url_of(fname)
+    t = html.escape(target, quote=True)
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Redirecting</title>'
+            f'<link rel="canonical" href="{t}"><meta http-equiv="refresh" content="0; url={t}">'
+            f'<meta name="robots" content="noindex"></head>'
+            f'<body><a href="{t}">{html.escape(fname)}</a></body></html>')

@@ -1,0 +1,80 @@
+"""Resolve a parsed reference against the site: which page, which anchor, or why not."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .diagnostics import did_you_mean
+from .headings import Heading, canonical
+from .hierarchy import Hierarchy
+from .refs import Ref, parse_ref
+from .vault import Vault
+
+
+@dataclass(frozen=True)
+class Target:
+    fname: str            # page the link goes to ('' never: same-note links name the note)
+    anchor: str | None    # final id on that page
+    text: str             # default link text
+    error: str | None = None   # why the link is broken
+    code: str = "broken-link"
+    private: bool = False      # target exists but is not published
+
+
+class AnchorIndex:
+    """Heading and block ids of one built page, looked up the ways authors write them."""
+
+    def __init__(self, headings: list[Heading], blocks: set[str]):
+        self.headings = headings
+        self.blocks = blocks
+        self._by_key: dict[str, Heading] = {}
+        for h in headings:
+            for key in (h.slug, canonical(h.text), canonical(h.slug)):
+                self._by_key.setdefault(key, h)
+
+    def find(self, anchor: str) -> Heading | None:
+        return self._by_key.get(anchor) or self._by_key.get(canonical(anchor))
+
+    def suggestion(self, anchor: str) -> str:
+        return did_you_mean(canonical(anchor), [h.slug for h in self.headings])
+
+
+class Resolver:
+    def __init__(self, vault: Vault, hierarchy: Hierarchy, anchors: dict[str, AnchorIndex]):
+        self.vault = vault
+        self.hierarchy = hierarchy
+        self.anchors = anchors
+        self._names = list(hierarchy.pages)
+
+    def exists(self, fname: str) -> bool:
+        return fname in self.hierarchy.pages or fname in self.vault.notes
+
+    def parse(self, inner: str) -> Ref:
+        return parse_ref(inner, self.exists)
+
+    def resolve(self, ref: Ref, from_fname: str) -> Target:
+        fname = ref.fname or from_fname
+        page = self.hierarchy.pages.get(fname)
+        if page is None:
+            note = self.vault.get(fname)
+            if note is not None and not note.published:
+                return Target(fname, None, ref.alias or note.title, private=True)
+            return Target(fname, None, ref.alias or fname,
+                          f'no note named "{fname}"{did_you_mean(fname, self._names)}')
+        text = ref.alias or page.title
+        if ref.block:
+            idx = self.anchors.get(fname)
+            if idx is None or ref.block not in idx.blocks:
+                return Target(fname, None, text, f'no block "^{ref.block}" in "{fname}"', "broken-block")
+            return Target(fname, "^" + ref.block, text)
+        if ref.anchor:
+            idx = self.anchors.get(fname)
+            h = idx.find(ref.anchor) if idx else None
+            if h is None:
+                hint = idx.suggestion(ref.anchor) if idx else ""
+                return Target(fname, None, text, f'no heading "{ref.anchor}" in "{fname}"{hint}', "broken-anchor")
+            if not ref.alias and not ref.fname:
+                text = h.text
+            if ref.anchor_end and ref.anchor_end != "*" and idx.find(ref.anchor_end) is None:
+                return Target(fname, h.slug, text, f'no heading "{ref.anchor_end}" in "{fname}"', "broken-anchor")
+            return Target(fname, h.slug, text)
+        return Target(fname, None, text)
