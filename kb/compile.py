@@ -20,11 +20,11 @@ from typing import Any
 
 from .diagnostics import Diagnostic
 from .embeds import Expander, broken_html
-from .headings import block_ids, code_line_mask, headings
+from .headings import Doc
 from .hierarchy import ROOT, Hierarchy, relative_url, src_of
 from .refs import Ref
 from .resolve import AnchorIndex, Resolver, Target
-from .syntax import FMVAR_RE, Token, fences, scan
+from .syntax import FMVAR_RE, Token, code_line_mask, fences, scan
 from .vault import Note, Vault
 
 log = logging.getLogger("kb")
@@ -80,12 +80,13 @@ class Site:
         for note in self.vault.notes.values():
             self.diagnostics.extend(note.problems)
         self._check_ids()
-        self.prepared = {f: self._prepare(n) for f, n in published.items()}
-        self._resolver_parse = Resolver(self.vault, self.hierarchy, {}).parse
-        self.expander = Expander(self.prepared.get, self._child_notes, self._resolver_parse)
-        self.expanded = {f: self.expander.expand(f, body) for f, body in self.prepared.items()}
-        self.anchors = {f: self._anchor_index(body) for f, body in self.expanded.items()}
+        # Prepared notes are needed by every pass; expanded pages and their anchors only
+        # where something asks (a check touches few pages, a build all of them).
+        self.prepared = {f: Doc(self._prepare(n)) for f, n in published.items()}
         self.resolver = Resolver(self.vault, self.hierarchy, self.anchors)
+        self.expander = Expander(self.prepared.get, self._child_notes, self.resolver.parse)
+        self._expanded: dict[str, Doc] = {}
+        self._anchors: dict[str, AnchorIndex] = {}
         for note in published.values():
             self._check_note(note)
         if render_pages:
@@ -175,12 +176,22 @@ class Site:
             self.data_pages.setdefault(target, set()).add(note.fname)
         return key
 
-    # -- pass 2: anchors of the expanded pages ------------------------------------
-    @staticmethod
-    def _anchor_index(body: str) -> AnchorIndex:
-        lines = body.split("\n")
-        mask = code_line_mask(lines, fences(lines))
-        return AnchorIndex(headings(lines, mask), set(block_ids(lines, mask)))
+    # -- pass 2: the expanded pages and their anchors, on demand -----------------
+    def expanded(self, fname: str) -> Doc:
+        doc = self._expanded.get(fname)
+        if doc is None:
+            prepared = self.prepared[fname]
+            text = self.expander.expand(fname, prepared.text)
+            doc = prepared if text == prepared.text else Doc(text)
+            self._expanded[fname] = doc
+        return doc
+
+    def anchors(self, fname: str) -> AnchorIndex | None:
+        idx = self._anchors.get(fname)
+        if idx is None and fname in self.prepared:
+            doc = self.expanded(fname)
+            idx = self._anchors[fname] = AnchorIndex(doc.headings, set(doc.blocks))
+        return idx
 
     # -- pass 3: check ------------------------------------------------------------
     def _check_note(self, note: Note) -> None:
@@ -196,7 +207,7 @@ class Site:
                     if target != note.fname and target in self.hierarchy.pages:
                         self.backlinks.setdefault(target, set()).add(note.fname)
                     continue
-                t = self.resolver.resolve(ref, note.fname)
+                t = self.resolver.resolve(ref, note.fname, suggest=True)
                 if t.error:
                     self._diag(note, line, col, t.error, t.code)
                 elif not t.private and t.fname != note.fname:
@@ -247,8 +258,8 @@ class Site:
         if crumbs:
             links = " / ".join(f"[{md_text(self.hierarchy.pages[c].title)}]({src_of(c)})" for c in crumbs)
             parts.append(f'<nav class="kb-breadcrumbs" markdown="1">{links}</nav>\n')
-        body = self._rewrite(fname, self.expanded[fname]) if note is not None else ""
-        if not any(h.level == 1 for h in (self.anchors[fname].headings if note is not None else [])):
+        body = self._rewrite(fname, self.expanded(fname).text) if note is not None else ""
+        if not any(h.level == 1 for h in (self.expanded(fname).headings if note is not None else [])):
             parts.append(f"# {md_text(page.title)} {{: #kb-title }}\n")
         if note is None:
             parts.append(self._generated_intro(page))
@@ -307,7 +318,7 @@ class Site:
             if page.note is None:
                 continue
             own_texts = {h.text for h in page.note.headings if h.text.endswith("?")}
-            own = [h for h in self.anchors[page.fname].headings if h.text in own_texts]
+            own = [h for h in self.expanded(page.fname).headings if h.text in own_texts]
             if not own:
                 continue
             trail = " / ".join(self.hierarchy.pages[a].title for a in self.hierarchy.ancestors(page.fname)[1:])

@@ -1,10 +1,11 @@
 """One message type for the build's warnings and `kb check`: path:line:col: severity: message [code]."""
 from __future__ import annotations
 
-import difflib
 import json
 from dataclasses import asdict, dataclass
 from typing import Iterable, Literal, Sequence
+
+from rapidfuzz import fuzz, process
 
 Severity = Literal["error", "warning"]
 
@@ -28,11 +29,18 @@ class Diagnostic:
 
 
 def did_you_mean(name: str, known: Iterable[str], n: int = 1) -> str:
-    """' (did you mean "x"?)' when a near name exists, else ''."""
-    close = difflib.get_close_matches(name, list(known), n=n, cutoff=0.6)
-    if not close:
+    """' (did you mean "x"?)' when a near name exists, else ''.
+
+    rapidfuzz does the scoring in C: a vault of 10,000 names with hundreds of broken
+    links would take seconds with difflib.
+    """
+    choices = known if isinstance(known, (list, tuple)) else list(known)
+    if not choices or not name:
         return ""
-    return " (did you mean " + " or ".join(f'"{c}"' for c in close) + "?)"
+    found = process.extract(name, choices, scorer=fuzz.ratio, limit=n, score_cutoff=60)
+    if not found:
+        return ""
+    return " (did you mean " + " or ".join(f'"{c}"' for c, _score, _i in found) + "?)"
 
 
 def render(diags: Sequence[Diagnostic], fmt: str = "text") -> str:

@@ -5,9 +5,9 @@ import html
 from dataclasses import dataclass
 from typing import Callable
 
-from .headings import canonical, headings
+from .headings import Doc, canonical
 from .refs import Ref
-from .syntax import code_line_mask, fences, scan
+from .syntax import scan
 
 MAX_DEPTH = 5
 
@@ -23,15 +23,13 @@ def broken_html(text: str, why: str) -> str:
     return f'<span class="kb-broken" title="{html.escape(why, quote=True)}">{html.escape(text)}</span>'
 
 
-def select(body: str, ref: Ref) -> tuple[str | None, str | None]:
-    """The part of a body a reference asks for; (text, None) or (None, why not)."""
+def select(doc: Doc, ref: Ref) -> tuple[str | None, str | None]:
+    """The part of a note a reference asks for; (text, None) or (None, why not)."""
     if not ref.anchor and not ref.block:
-        return body, None
-    lines = body.split("\n")
-    mask = code_line_mask(lines, fences(lines))
+        return doc.text, None
+    lines = doc.lines
     if ref.block:
-        from .headings import block_ids
-        ids = block_ids(lines, mask)
+        ids = doc.blocks
         if ref.block not in ids:
             return None, f'no block "^{ref.block}"'
         i = ids[ref.block]
@@ -47,7 +45,7 @@ def select(body: str, ref: Ref) -> tuple[str | None, str | None]:
         else:
             end = i + 1
         return "\n".join(lines[start:end]), None
-    hs = headings(lines, mask)
+    hs = doc.headings
     key = canonical(ref.anchor or "")
     first = next((h for h in hs if canonical(h.text) == key or h.slug == ref.anchor or canonical(h.slug) == key), None)
     if first is None:
@@ -69,9 +67,9 @@ def select(body: str, ref: Ref) -> tuple[str | None, str | None]:
 class Expander:
     """Replaces embeds with the text they point to, recursively, up to MAX_DEPTH."""
 
-    def __init__(self, source: Callable[[str], str | None], children: Callable[[str], list[str]],
+    def __init__(self, source: Callable[[str], Doc | None], children: Callable[[str], list[str]],
                  parse: Callable[[str], Ref]):
-        self.source = source          # fname -> prepared body, None when no such (published) note
+        self.source = source          # fname -> prepared note as a Doc, None when no such (published) note
         self.children = children      # fname -> child fnames in navigation order
         self.parse = parse
 
@@ -121,12 +119,12 @@ class Expander:
             key = name + (section if section != "#" else "")
             if key in stack:
                 return fail(f"embed cycle: {' > '.join(stack + (key,))}", "embed-cycle")
-            body = self.source(name)
-            if body is None:
+            doc = self.source(name)
+            if doc is None:
                 if ref.wildcard:
                     continue
                 return fail(f'no note named "{name}"', "broken-embed")
-            text, why = select(body, ref)
+            text, why = select(doc, ref)
             if text is None:
                 return fail(f'{why} in "{name}"', "broken-embed")
             if probe:

@@ -5,14 +5,16 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
-from .syntax import HEADING_RE, WIKI_RE, block_anchor, code_line_mask, fences
+from .syntax import HEADING_RE, WIKI_RE, TextIndex, block_anchor, code_line_mask, fences
 
 _LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _TAG_RE = re.compile(r"<[^>]+>")
 _EMPH_RE = re.compile(r"(\*{1,3}|_{2,3})(?=\S)(.+?)(?<=\S)\1")
 
 
+@lru_cache(maxsize=65536)
 def slugify(text: str) -> str:
     """Python-Markdown's toc slugify (the ids MkDocs gives headings)."""
     value = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
@@ -20,6 +22,7 @@ def slugify(text: str) -> str:
     return re.sub(r"[-\s]+", "-", value)
 
 
+@lru_cache(maxsize=65536)
 def canonical(anchor: str) -> str:
     """A key under which Dendron's and MkDocs' spellings of one heading meet."""
     return re.sub(r"-+", "-", slugify(anchor.replace("_", "-"))).strip("-")
@@ -45,11 +48,15 @@ class Heading:
 
 def headings(lines: list[str], mask: list[bool] | None = None) -> list[Heading]:
     mask = mask if mask is not None else code_line_mask(lines, fences(lines))
+    return headings_at(lines, [i for i, line in enumerate(lines) if not mask[i] and line.startswith("#")])
+
+
+def headings_at(lines: list[str], candidates: list[int]) -> list[Heading]:
+    """Headings on the given lines (outside code), with toc's ids."""
     out: list[Heading] = []
     used: dict[str, int] = {}
-    for i, line in enumerate(lines):
-        if mask[i] or not line.startswith("#"):
-            continue
+    for i in candidates:
+        line = lines[i]
         m = HEADING_RE.match(line)
         if not m:
             continue
@@ -79,3 +86,45 @@ def block_ids(lines: list[str], mask: list[bool]) -> dict[str, int]:
             if bid:
                 out.setdefault(bid, i)
     return out
+
+
+class Doc:
+    """A Markdown text with its structure computed once: lines, code, headings, blocks."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.split("\n")
+
+    @cached_property
+    def index(self) -> TextIndex:
+        return TextIndex(self.text)
+
+    @cached_property
+    def mask(self) -> list[bool]:
+        return code_line_mask(self.lines, self.index.fences)
+
+    @cached_property
+    def headings(self) -> list[Heading]:
+        if "#" not in self.text:
+            return []
+        ix = self.index
+        lines = [ix.pos(m.start())[0] for m in _HEADING_START_RE.finditer(self.text) if not ix.in_code(m.start())]
+        return headings_at(self.lines, lines)
+
+    @cached_property
+    def blocks(self) -> dict[str, int]:
+        if "^" not in self.text:
+            return {}
+        ix = self.index
+        out: dict[str, int] = {}
+        for m in _BLOCK_RE.finditer(self.text):
+            if not ix.in_code(m.start(1)):
+                out.setdefault(m[1], ix.pos(m.start(1))[0])
+        return out
+
+
+_HEADING_START_RE = re.compile(r"^#{1,6}[ \t]", re.M)
+_BLOCK_RE = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9][\w\-]*)[ \t]*$", re.M)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from .diagnostics import did_you_mean
 from .headings import Heading, canonical
@@ -39,10 +40,10 @@ class AnchorIndex:
 
 
 class Resolver:
-    def __init__(self, vault: Vault, hierarchy: Hierarchy, anchors: dict[str, AnchorIndex]):
+    def __init__(self, vault: Vault, hierarchy: Hierarchy, anchors: Callable[[str], AnchorIndex | None]):
         self.vault = vault
         self.hierarchy = hierarchy
-        self.anchors = anchors
+        self.anchors = anchors      # fname -> ids of its built page, computed on demand
         self._names = list(hierarchy.pages)
 
     def exists(self, fname: str) -> bool:
@@ -51,26 +52,27 @@ class Resolver:
     def parse(self, inner: str) -> Ref:
         return parse_ref(inner, self.exists)
 
-    def resolve(self, ref: Ref, from_fname: str) -> Target:
+    def resolve(self, ref: Ref, from_fname: str, suggest: bool = False) -> Target:
+        """Where a reference goes; `suggest` adds a did-you-mean to errors (only messages need it)."""
         fname = ref.fname or from_fname
         page = self.hierarchy.pages.get(fname)
         if page is None:
             note = self.vault.get(fname)
             if note is not None and not note.published:
                 return Target(fname, None, ref.alias or note.title, private=True)
-            return Target(fname, None, ref.alias or fname,
-                          f'no note named "{fname}"{did_you_mean(fname, self._names)}')
+            hint = did_you_mean(fname, self._names) if suggest else ""
+            return Target(fname, None, ref.alias or fname, f'no note named "{fname}"{hint}')
         text = ref.alias or page.title
         if ref.block:
-            idx = self.anchors.get(fname)
+            idx = self.anchors(fname)
             if idx is None or ref.block not in idx.blocks:
                 return Target(fname, None, text, f'no block "^{ref.block}" in "{fname}"', "broken-block")
             return Target(fname, "^" + ref.block, text)
         if ref.anchor:
-            idx = self.anchors.get(fname)
+            idx = self.anchors(fname)
             h = idx.find(ref.anchor) if idx else None
             if h is None:
-                hint = idx.suggestion(ref.anchor) if idx else ""
+                hint = idx.suggestion(ref.anchor) if idx and suggest else ""
                 return Target(fname, None, text, f'no heading "{ref.anchor}" in "{fname}"{hint}', "broken-anchor")
             if not ref.alias and not ref.fname:
                 text = h.text

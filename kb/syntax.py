@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterator, Literal
+from bisect import bisect_right
+from typing import Literal
 
 TokenKind = Literal["link", "embed", "tag", "user", "fmvar"]
 
 FENCE_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n]*)$")
 # [[...]] and ![[...]]; the inner part may not hold a newline or another [[.
 WIKI_RE = re.compile(r"(?P<bang>!?)\[\[(?P<inner>[^\[\]\n]+?)\]\]")
+# The same, starting with a literal so the regex engine can skip ahead fast; '!' checked by hand.
+_WIKI_FAST_RE = re.compile(r"\[\[(?P<inner>[^\[\]\n]+?)\]\]")
+_TAG_FAST_RE = re.compile(r"#(?P<name>[A-Za-z][\w\-./]*)")
+_USER_FAST_RE = re.compile(r"@(?P<name>[A-Za-z][\w\-.]*)")
 # Dendron hashtags: '#' after start/space/'(', a letter first, then word chars, '-', '.', '/'.
 TAG_RE = re.compile(r"(?<![^\s(\[])#(?P<name>[A-Za-z][\w\-./]*)")
 # Dendron user tags: '@' after start/space/'(', a letter first (so e-mail addresses are left alone).
@@ -46,28 +51,47 @@ class Fence:
     info: str           # the info string, stripped ("table", "python", ...)
     indent: str
     body: str           # text between the fences
+    start: int = 0      # offsets of the whole block in the text
+    end: int = 0
+
+
+_FENCE_LINE_RE = re.compile(r"^([ \t]*)(`{3,}|~{3,})([^\n]*)$", re.M)
+_NEWLINE_RE = re.compile("\n")
+_BACKTICK_LINE_RE = re.compile(r"^[^\n]*`[^\n]*$", re.M)
+_HEADING_ANY_RE = re.compile(r"^#{1,6}[ \t]", re.M)
+
+
+def line_starts(text: str) -> list[int]:
+    starts = [0]
+    starts.extend(m.end() for m in _NEWLINE_RE.finditer(text))
+    return starts
+
+
+def fences_text(text: str, starts: list[int] | None = None) -> list[Fence]:
+    """Fenced code blocks (``` or ~~~), also indented ones inside lists."""
+    if "```" not in text and "~~~" not in text:
+        return []
+    starts = starts if starts is not None else line_starts(text)
+    out: list[Fence] = []
+    opened: re.Match | None = None
+    for m in _FENCE_LINE_RE.finditer(text):
+        if opened is None:
+            if m[2][0] == "`" and "`" in m[3]:
+                continue
+            opened = m
+        elif m[2][0] == opened[2][0] and len(m[2]) >= len(opened[2]) and not m[3].strip():
+            body = text[opened.end() + 1:m.start() - 1] if m.start() > opened.end() + 1 else ""
+            out.append(Fence(bisect_right(starts, opened.start()) - 1, bisect_right(starts, m.start()) - 1,
+                             opened[3].strip(), opened[1], body, opened.start(), m.end()))
+            opened = None
+    if opened is not None:   # unclosed: code to the end, as CommonMark says
+        out.append(Fence(bisect_right(starts, opened.start()) - 1, len(starts) - 1, opened[3].strip(), opened[1],
+                         text[opened.end() + 1:], opened.start(), len(text)))
+    return out
 
 
 def fences(lines: list[str]) -> list[Fence]:
-    """Fenced code blocks (``` or ~~~), also indented ones inside lists."""
-    out: list[Fence] = []
-    i, n = 0, len(lines)
-    while i < n:
-        m = FENCE_RE.match(lines[i])
-        if not m or (m["fence"][0] == "`" and "`" in m["info"]):
-            i += 1
-            continue
-        fence, indent = m["fence"], m["indent"]
-        j = i + 1
-        while j < n:
-            c = lines[j].strip()
-            if c.startswith(fence[0] * len(fence)) and set(c) == {fence[0]}:
-                break
-            j += 1
-        end = min(j, n - 1)
-        out.append(Fence(i, end, m["info"].strip(), indent, "\n".join(lines[i + 1:j])))
-        i = j + 1
-    return out
+    return fences_text("\n".join(lines))
 
 
 def code_line_mask(lines: list[str], fence_list: list[Fence] | None = None) -> list[bool]:
@@ -97,58 +121,105 @@ def _inline_code_spans(line: str) -> list[tuple[int, int]]:
         i = e + close.end()
 
 
-def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "user", "fmvar")) -> list[Token]:
+class TextIndex:
+    """Line starts and code ranges of one text, for offset -> (line, col) and 'is this code?'."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.starts = line_starts(text)
+        self.fences = fences_text(text, self.starts)
+        ranges = [(f.start, f.end) for f in self.fences]
+        if "`" in text:
+            for m in _BACKTICK_LINE_RE.finditer(text):
+                if not self._in(ranges, m.start()):
+                    ranges.extend((m.start() + a, m.start() + b) for a, b in _inline_code_spans(m[0]))
+        ranges.sort()
+        self.code = ranges
+        self._code_starts = [r[0] for r in ranges]
+
+    @staticmethod
+    def _in(ranges: list[tuple[int, int]], pos: int) -> bool:
+        return any(a <= pos < b for a, b in ranges)
+
+    def in_code(self, pos: int, end: int | None = None) -> bool:
+        i = bisect_right(self._code_starts, pos) - 1
+        if i >= 0 and pos < self.code[i][1]:
+            return True
+        if end is not None:   # a match that starts before a code span and runs into it
+            j = bisect_right(self._code_starts, end - 1) - 1
+            return j > i
+        return False
+
+    def pos(self, offset: int) -> tuple[int, int]:
+        line = bisect_right(self.starts, offset) - 1
+        return line, offset - self.starts[line]
+
+    def line_text(self, line: int) -> str:
+        end = self.starts[line + 1] - 1 if line + 1 < len(self.starts) else len(self.text)
+        return self.text[self.starts[line]:end]
+
+
+def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "user", "fmvar"),
+         index: TextIndex | None = None) -> list[Token]:
     """Every token of the given kinds outside code, in body order."""
-    lines = body.split("\n")
-    mask = code_line_mask(lines)
-    tokens: list[Token] = []
-    offset = 0
-    want_wiki = "link" in kinds or "embed" in kinds
-    for ln, line in enumerate(lines):
-        if not mask[ln] and line:
-            tokens.extend(_scan_line(line, ln, offset, kinds, want_wiki))
-        offset += len(line) + 1
-    return tokens
-
-
-def _scan_line(line: str, ln: int, offset: int, kinds: tuple[TokenKind, ...], want_wiki: bool) -> Iterator[Token]:
-    spans = _inline_code_spans(line) if "`" in line else []
-
-    def in_code(a: int, b: int) -> bool:
-        return any(s <= a < e or s < b <= e for s, e in spans)
-
-    taken: list[tuple[int, int]] = []
+    want_wiki = ("link" in kinds or "embed" in kinds) and "[[" in body
+    want_tag = "tag" in kinds and "#" in body
+    want_user = "user" in kinds and "@" in body
+    want_fm = "fmvar" in kinds and "{{" in body
+    if not (want_wiki or want_tag or want_user or want_fm):
+        return []
+    ix = index or TextIndex(body)
     found: list[Token] = []
-    if want_wiki and "[[" in line:
-        for m in WIKI_RE.finditer(line):
-            if in_code(m.start(), m.end()):
+    wiki_spans: list[tuple[int, int]] = []
+
+    def add(kind: TokenKind, start: int, end: int, text: str, value: str) -> None:
+        line, col = ix.pos(start)
+        found.append(Token(kind, start, end, line, col, text, value))
+
+    if want_wiki:
+        for m in _WIKI_FAST_RE.finditer(body):
+            start = m.start()
+            bang = start > 0 and body[start - 1] == "!"
+            if bang:
+                start -= 1
+            if ix.in_code(start, m.end()):
                 continue
-            kind: TokenKind = "embed" if m["bang"] else "link"
-            taken.append((m.start(), m.end()))
+            wiki_spans.append((start, m.end()))
+            kind: TokenKind = "embed" if bang else "link"
             if kind in kinds:
-                found.append(Token(kind, offset + m.start(), offset + m.end(), ln, m.start(), m[0], m["inner"].strip()))
-    if "fmvar" in kinds and "{{" in line:
-        for m in FMVAR_RE.finditer(line):
-            if not in_code(m.start(), m.end()):
-                found.append(Token("fmvar", offset + m.start(), offset + m.end(), ln, m.start(), m[0], m["name"]))
+                add(kind, start, m.end(), body[start:m.end()], m["inner"].strip())
+    if want_fm:
+        for m in FMVAR_RE.finditer(body):
+            if not ix.in_code(m.start(), m.end()):
+                add("fmvar", m.start(), m.end(), m[0], m["name"])
+    wiki_starts = [a for a, _ in wiki_spans]
 
-    def free(a: int, b: int) -> bool:
-        return not in_code(a, b) and not any(s <= a < e for s, e in taken)
+    def free(a: int) -> bool:
+        if ix.in_code(a):
+            return False
+        i = bisect_right(wiki_starts, a) - 1
+        return not (i >= 0 and a < wiki_spans[i][1])
 
-    if "tag" in kinds and "#" in line and not HEADING_RE.match(line):
-        for m in TAG_RE.finditer(line):
-            name = m["name"].rstrip(".-/")
-            if name and free(m.start(), m.end()) and not _in_url(line, m.start()):
-                found.append(Token("tag", offset + m.start(), offset + m.start() + 1 + len(name), ln, m.start(),
-                                   "#" + name, name))
-    if "user" in kinds and "@" in line:
-        for m in USER_RE.finditer(line):
-            name = m["name"].rstrip(".-")
-            if name and free(m.start(), m.end()) and not _in_url(line, m.start()):
-                found.append(Token("user", offset + m.start(), offset + m.start() + 1 + len(name), ln, m.start(),
-                                   "@" + name, name))
+    for want, rx, kind, strip, sigil in ((want_tag, _TAG_FAST_RE, "tag", ".-/", "#"),
+                                         (want_user, _USER_FAST_RE, "user", ".-", "@")):
+        if not want:
+            continue
+        for m in rx.finditer(body):
+            # Only after start, white space, '(' or '[' (not inside words, URLs, e-mail addresses).
+            if m.start() > 0 and body[m.start() - 1] not in " \t\n([":
+                continue
+            name = m["name"].rstrip(strip)
+            if not name or not free(m.start()):
+                continue
+            line, col = ix.pos(m.start())
+            text = ix.line_text(line)
+            if kind == "tag" and HEADING_RE.match(text):
+                continue
+            if _in_url(text, col):
+                continue
+            found.append(Token(kind, m.start(), m.start() + 1 + len(name), line, col, sigil + name, name))  # type: ignore[arg-type]
     found.sort(key=lambda t: t.start)
-    yield from found
+    return found
 
 
 def _in_url(line: str, pos: int) -> bool:

@@ -12,17 +12,57 @@ from typing import Any
 import yaml
 
 from .diagnostics import Diagnostic
-from .headings import Heading, block_ids, headings
-from .syntax import Fence, Token, code_line_mask, fences, scan
+from .headings import Doc, Heading
+from .syntax import Fence, Token, scan
 
 FM_RE = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as text (Dendron writes epoch ms; ISO dates come through as strings)."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe loading (libyaml when present: frontmatter parsing dominates big vaults) that keeps
+    dates as text (Dendron writes epoch ms; ISO dates are converted by to_millis)."""
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+
+_SIMPLE_LINE = re.compile(r"^([A-Za-z_][\w\-]*):(?:[ \t]+(.*?))?[ \t]*$")
+_INT_RE = re.compile(r"^-?\d+$")
+_FLOAT_RE = re.compile(r"^-?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$")
+_YAML_SPECIAL = set("[]{}&*!|>%@`#,?:-<=")
+_RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"}
+
+
+def _fast_frontmatter(text: str) -> dict[str, Any] | None:
+    """Dendron's usual frontmatter (flat `key: scalar` lines) without a YAML parser.
+
+    Parsing YAML dominates `kb check` on big vaults; anything beyond plain scalars
+    (lists, quotes with escapes, booleans, nesting) returns None and goes to YAML.
+    """
+    out: dict[str, Any] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        m = _SIMPLE_LINE.match(line)
+        if not m:
+            return None
+        key, value = m[1], m[2] or ""
+        if not value:
+            return None          # empty, or a nested block below: let YAML decide
+        first = value[0]
+        if first in "'\"":
+            if len(value) < 2 or value[-1] != first or first in value[1:-1] or "\\" in value:
+                return None
+            out[key] = value[1:-1]
+        elif first in _YAML_SPECIAL or value.lower() in _RESERVED or ": " in value or " #" in value:
+            return None
+        elif _INT_RE.match(value):
+            out[key] = int(value)
+        elif _FLOAT_RE.match(value):
+            out[key] = float(value)
+        else:
+            out[key] = value
+    return out
 
 
 def title_from_fname(fname: str) -> str:
@@ -121,28 +161,32 @@ class Note:
 
     # -- body structure, computed once --------------------------------------
     @cached_property
+    def doc(self) -> Doc:
+        return Doc(self.body)
+
+    @property
     def lines(self) -> list[str]:
-        return self.body.split("\n")
+        return self.doc.lines
 
-    @cached_property
+    @property
     def fences(self) -> list[Fence]:
-        return fences(self.lines)
+        return self.doc.index.fences
 
-    @cached_property
+    @property
     def code_mask(self) -> list[bool]:
-        return code_line_mask(self.lines, self.fences)
+        return self.doc.mask
 
-    @cached_property
+    @property
     def headings(self) -> list[Heading]:
-        return headings(self.lines, self.code_mask)
+        return self.doc.headings
 
-    @cached_property
+    @property
     def blocks(self) -> dict[str, int]:
-        return block_ids(self.lines, self.code_mask)
+        return self.doc.blocks
 
     @cached_property
     def tokens(self) -> list[Token]:
-        return scan(self.body)
+        return scan(self.body, index=self.doc.index) if self.body else []
 
     def file_pos(self, body_line: int, col: int = 0) -> tuple[int, int]:
         """1-based (line, col) in the file for a 0-based body position."""
@@ -158,7 +202,8 @@ def parse_note(path: Path, rel: str, text: str) -> Note:
         body = text[m.end():]
         body_line = text[:m.end()].count("\n")
         try:
-            loaded = yaml.load(m.group(1) or "", Loader=_Loader)
+            fast = _fast_frontmatter(m.group(1) or "")
+            loaded = fast if fast is not None else yaml.load(m.group(1) or "", Loader=_Loader)
             if isinstance(loaded, dict):
                 fm = {str(k): v for k, v in loaded.items()}
             elif loaded is not None:

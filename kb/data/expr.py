@@ -24,13 +24,16 @@ from __future__ import annotations
 import ast
 import operator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
 from kb.diagnostics import did_you_mean
+
+# name -> (integer codes aligned with the frame, -1 = missing; the distinct values they index)
+CodesFn = Callable[[str], Optional[tuple[np.ndarray, np.ndarray]]]
 
 MAX_EXPR_CHARS = 4000
 _PLACEHOLDER = "_kb_col_{}_"
@@ -49,8 +52,9 @@ class Expr:
     columns: Mapping[str, str]          # placeholder identifier -> backticked column name
     names: frozenset[str] = field(default_factory=frozenset)
 
-    def evaluate(self, df: pd.DataFrame) -> pd.Series | Any:
-        return _Evaluator(df, self.columns).visit(self.tree.body)
+    def evaluate(self, df: pd.DataFrame, codes: CodesFn | None = None) -> pd.Series | Any:
+        """`codes` (optional) lets text == / != / in compare small integers instead of strings."""
+        return _Evaluator(df, self.columns, codes).visit(self.tree.body)
 
 
 # --- parsing -----------------------------------------------------------------------
@@ -248,9 +252,10 @@ def _describe(v: Any) -> str:
 
 
 class _Evaluator:
-    def __init__(self, df: pd.DataFrame, columns: Mapping[str, str]):
+    def __init__(self, df: pd.DataFrame, columns: Mapping[str, str], codes: CodesFn | None = None):
         self.df = df
         self.columns = columns
+        self.codes = codes
 
     def label(self, node: ast.AST) -> str:
         if isinstance(node, ast.Name):
@@ -323,7 +328,36 @@ class _Evaluator:
             except (ZeroDivisionError, OverflowError, FloatingPointError):
                 return float("nan")
 
+    def fast_compare(self, node: ast.Compare) -> pd.Series | None:
+        """`column == "text"`, `!=`, `in [...]` on a column with cached codes: no string compares."""
+        if self.codes is None or len(node.ops) != 1 or not isinstance(node.left, ast.Name):
+            return None
+        op, right = node.ops[0], node.comparators[0]
+        if isinstance(op, (ast.Eq, ast.NotEq)) and isinstance(right, ast.Constant) and isinstance(right.value, str):
+            values = [right.value]
+        elif isinstance(op, (ast.In, ast.NotIn)) and all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in right.elts):  # type: ignore[attr-defined]
+            values = [e.value for e in right.elts]  # type: ignore[attr-defined]
+        else:
+            return None
+        name = self.columns.get(node.left.id, node.left.id)
+        if name not in self.df.columns:
+            return None
+        got = self.codes(name)
+        if got is None:
+            return None
+        codes, uniques = got
+        wanted = np.searchsorted(uniques, values)
+        hits = [int(w) for w, v in zip(wanted, values) if w < len(uniques) and uniques[w] == v]
+        mask = np.isin(codes, hits) if len(hits) != 1 else codes == hits[0]
+        if isinstance(op, (ast.NotEq, ast.NotIn)):
+            mask = ~mask
+        return pd.Series(mask, index=self.df.index)
+
     def compare(self, node: ast.Compare) -> Any:
+        fast = self.fast_compare(node)
+        if fast is not None:
+            return fast
         left = self.visit(node.left)
         result = None
         for op, right_node in zip(node.ops, node.comparators):
@@ -366,9 +400,9 @@ def _constant_value(node: ast.AST) -> Any:
     return v
 
 
-def evaluate_condition(expr: Expr, df: pd.DataFrame) -> pd.Series:
+def evaluate_condition(expr: Expr, df: pd.DataFrame, codes: CodesFn | None = None) -> pd.Series:
     """Evaluate a `where` expression to a boolean mask aligned with df."""
-    v = expr.evaluate(df)
+    v = expr.evaluate(df, codes)
     if isinstance(v, pd.Series):
         if not ptypes.is_bool_dtype(v.dtype):
             raise ExprError(f"'where' needs a condition (e.g. a comparison), but this is {_describe(v)}")

@@ -168,8 +168,11 @@ class _Parser:
             mark = e.problem_mark or e.context_mark
             line = self.body_line + (mark.line if mark else 0)
             col = mark.column + 1 if mark else 0
+            hint = ""
+            if "'`'" in str(e.problem):
+                hint = " (a value that starts with a backtick must be quoted: where: \"`A b` > 1\")"
             self.diags.append(Diagnostic(self.note_path, line, col, "error",
-                                         f"{self.kind}: invalid YAML: {e.problem or e}", "data-bad-yaml"))
+                                         f"{self.kind}: invalid YAML: {e.problem or e}{hint}", "data-bad-yaml"))
             return None
         except yaml.YAMLError as e:
             self.err(None, f"invalid YAML: {e}", "data-bad-yaml")

@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
@@ -210,9 +211,31 @@ def _known(name: str, known: list[str]) -> str:
     return did_you_mean(name, known) or " (columns: " + ", ".join(known) + ")"
 
 
+_CODES: "dict[int, tuple[pd.DataFrame, dict[str, tuple[np.ndarray, np.ndarray]]]]" = {}
+_CODES_FRAMES = 64
+
+
+def sorted_codes(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Sort codes of a text column of a cached frame (missing = -1) and its sorted distinct
+    values, computed once per frame and column: comparing or sorting a million strings is
+    the slow part of most blocks, and many blocks read the same columns of the same file."""
+    with _LOCK:
+        hit = _CODES.get(id(frame))
+        if hit is None or hit[0] is not frame:
+            if len(_CODES) >= _CODES_FRAMES:
+                _CODES.pop(next(iter(_CODES)))
+            hit = _CODES[id(frame)] = (frame, {})
+        cols = hit[1]
+    if column not in cols:
+        codes, uniques = pd.factorize(frame[column], sort=True)
+        cols[column] = (codes, np.asarray(uniques, dtype=object))
+    return cols[column]
+
+
 def clear_cache() -> None:
     """Forget every cached file (tests and benchmarks)."""
     with _LOCK:
         _CACHE.clear()
         _VALIDATED.clear()
+        _CODES.clear()
         READS.clear()

@@ -1,0 +1,130 @@
+"""`kb check`: everything the build would report, plus lint only the checker does. Builds no site."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterable
+from urllib.parse import unquote
+
+from .compile import Site
+from .diagnostics import Diagnostic, did_you_mean
+from .hierarchy import parent_of
+from .project import Project, load_project
+from .syntax import _inline_code_spans
+from .vault import Note, Vault
+
+DERIVED_KEYS = ("fname", "hpath", "parent", "children")
+# A relative Markdown link to a note file: [x](a.b.md) or [x](./a.b.md#frag).
+MD_LINK_RE = re.compile(r"\]\(\s*<?(?P<target>[^()\s<>#]+\.md)(?:#[^)\s>]*)?>?(?:\s+\"[^\"]*\")?\s*\)")
+
+
+def check(project_root: Path | Project, *, external: bool = False, timeout: float = 10.0, retries: int = 2,
+          concurrency: int = 8, cache_ttl: float = 86400.0) -> list[Diagnostic]:
+    """Every problem in the project, sorted by file, line and column."""
+    project = project_root if isinstance(project_root, Project) else load_project(Path(project_root))
+    site = Site(project.root, project.docs_dir, project.data_dir, render_pages=False)
+    diags = list(site.diagnostics)
+    for note in site.vault.notes.values():
+        diags.extend(derived_field_problems(note, site.vault))
+        if note.published:
+            diags.extend(md_link_problems(note, project.docs_dir, site.vault.notes))
+    if external:
+        from .external import check_external   # network code only when asked for
+        diags.extend(check_external(site.vault.notes.values(), project.root, timeout=timeout, retries=retries,
+                                    concurrency=concurrency, cache_ttl=cache_ttl))
+    return sorted(set(diags))
+
+
+# -- frontmatter written by old Dendron versions ------------------------------------------------
+def derived_field_problems(note: Note, vault: Vault) -> list[Diagnostic]:
+    """`fname`, `hpath`, `parent`, `children` that contradict the file's place in the hierarchy."""
+    fm = note.fm
+    if not any(k in fm for k in DERIVED_KEYS):
+        return []
+    out: list[Diagnostic] = []
+
+    def warn(key: str, message: str) -> None:
+        out.append(Diagnostic(note.rel, fm_line(note, key), 1, "warning",
+                              f"frontmatter {message}; Dendron derives it from the file name: "
+                              f"remove `{key}:` or correct it", "frontmatter-hierarchy"))
+
+    fname = note.fname
+    if "fname" in fm and fm["fname"] is not None and str(fm["fname"]).strip() != fname:
+        warn("fname", f'"fname: {fm["fname"]}" contradicts the file {note.rel} (fname "{fname}")')
+    if "hpath" in fm and fm["hpath"] is not None and str(fm["hpath"]).strip().replace("/", ".") != fname:
+        warn("hpath", f'"hpath: {fm["hpath"]}" contradicts the file {note.rel} (hierarchy "{fname}")')
+    if "parent" in fm:
+        expected = parent_of(fname)
+        said = fm["parent"]
+        if said in (None, ""):
+            if expected is not None:
+                warn("parent", f'"parent" is empty but the parent of "{fname}" is "{expected}"')
+        else:
+            named = _note_named(str(said).strip(), vault)
+            if expected is None:
+                warn("parent", f'"parent: {said}" but "{fname}" is the root and has no parent')
+            elif named is not None and named != expected:
+                warn("parent", f'"parent: {said}" names "{named}" but the parent of "{fname}" is "{expected}"')
+            elif named is None and expected in vault.notes:   # we know the parent, and this is not it
+                warn("parent", f'"parent: {said}" names no note; the parent of "{fname}" is "{expected}"')
+    children = fm.get("children")
+    if isinstance(children, list):
+        for child in children:
+            named = _note_named(str(child).strip(), vault)
+            if named is not None and parent_of(named) != fname:
+                warn("children", f'"children" lists "{child}" ({named}), which is not a child of "{fname}"')
+    return out
+
+
+def _note_named(ref: str, vault: Vault) -> str | None:
+    """The fname a derived field means: Dendron wrote ids, some tools wrote fnames."""
+    if ref in vault.by_id:
+        return vault.by_id[ref][0].fname
+    if ref in vault.notes:
+        return ref
+    return None
+
+
+def fm_line(note: Note, key: str) -> int:
+    """1-based line of a top-level frontmatter key (1 when not found)."""
+    for i, line in enumerate(note.text.split("\n")[:note.body_line], start=1):
+        if line.startswith(f"{key}:"):
+            return i
+    return 1
+
+
+# -- ordinary Markdown links to note files -----------------------------------------------------
+def md_link_problems(note: Note, docs_dir: Path, known: Iterable[str] = ()) -> list[Diagnostic]:
+    """`[x](a.b.md)` whose file is not in the vault (MkDocs warns; --strict fails)."""
+    if ".md" not in note.body:
+        return []
+    out: list[Diagnostic] = []
+    mask = note.code_mask
+    for i, line in enumerate(note.lines):
+        if mask[i] or ".md" not in line:
+            continue
+        spans = _inline_code_spans(line) if "`" in line else []
+        for m in MD_LINK_RE.finditer(line):
+            target = unquote(m["target"])
+            if "://" in target or target.startswith(("/", "mailto:")) or any(s <= m.start() < e for s, e in spans):
+                continue
+            if not (docs_dir / target).resolve().is_file():
+                line_no, col = note.file_pos(i, m.start("target"))
+                out.append(Diagnostic(note.rel, line_no, col, "error",
+                                      f'link to "{target}", which is not a file in the vault'
+                                      f'{did_you_mean(target, [k + ".md" for k in known])}',
+                                      "broken-md-link"))
+    return out
+
+
+def summary(diags: list[Diagnostic], notes: int | None = None) -> str:
+    errors = sum(d.severity == "error" for d in diags)
+    warnings = len(diags) - errors
+    where = f" in {notes} notes" if notes is not None else ""
+    if not diags:
+        return f"kb check: no problems{where}"
+    return f"kb check: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}{where}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -1,0 +1,95 @@
+"""render_block / check_block: one `table` or `chart` fence -> HTML fragment + diagnostics."""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from kb.diagnostics import Diagnostic
+
+from . import engine
+from .chart import chart_lines, render_svg
+from .context import DataContext
+from .html import download_csv, esc, render_table
+from .spec import BlockSpec, parse_spec
+
+KINDS = ("table", "chart")
+
+
+@dataclass
+class BlockResult:
+    html: str                                   # one fragment, no blank lines (a raw Markdown HTML block)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    linked_notes: set[str] = field(default_factory=set)
+    downloads: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+def _safe_id(block_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "-", block_id) or "data"
+
+
+def error_box(kind: str, diags: list[Diagnostic]) -> str:
+    """A visible Material 'failure' admonition listing what is wrong, so serve shows it in place."""
+    lines = [f'<div class="admonition failure kb-data-error">',
+             f'<p class="admonition-title">This {html.escape(kind)} cannot be shown</p>']
+    lines += [f"<p>{esc(d.format())}</p>" for d in diags]
+    lines.append("</div>")
+    return "\n".join(lines)
+
+
+def _spec(kind: str, body: str, note_path: str, body_line: int) -> tuple[BlockSpec | None, list[Diagnostic]]:
+    if kind not in KINDS:
+        return None, [Diagnostic(note_path, body_line, 0, "error",
+                                 f"unknown data block '{kind}' (use table or chart)", "data-unknown-key")]
+    spec, diags = parse_spec(kind, body, note_path=note_path, body_line=body_line)
+    return (spec if not diags else None), diags
+
+
+def _located(kind: str, note_path: str, e: engine.BlockError) -> Diagnostic:
+    return Diagnostic(note_path, e.line, e.col, "error", f"{kind}: {e.message}", e.code)
+
+
+def render_block(kind: str, body: str, ctx: DataContext, *, note_path: str, body_line: int,
+                 href: Callable[[str], str], block_id: str) -> BlockResult:
+    """kind 'table' or 'chart'; body = the YAML text inside the fence; note_path e.g. 'notes/a.b.md';
+    body_line = 1-based line in the note of the body's first line; href(fname) -> URL of that note
+    relative to the page; block_id unique within the page (element id and download file name)."""
+    spec, diags = _spec(kind, body, note_path, body_line)
+    if spec is None:
+        return BlockResult(error_box(kind, diags), diags)
+    bid = _safe_id(block_id)
+    download = f"{bid}.csv" if spec.download else None
+    try:
+        table = engine.run(spec, ctx)
+        caption = spec.caption if kind == "table" else None
+        table_html, linked = render_table(table, link=ctx.links_for, href=href, caption=caption, download=download)
+        if kind == "table":
+            out = f'<div class="kb-data kb-table" id="{bid}">\n{table_html}\n</div>'
+        else:
+            svg = render_svg(table.frame, spec, bid)
+            cap = f"<figcaption>{esc(spec.caption)}</figcaption>" if spec.caption else ""
+            out = "\n".join([f'<div class="kb-data kb-chart" id="{bid}">',
+                             f'<figure class="kb-chart-figure">{svg}{cap}</figure>',
+                             '<details class="kb-chart-data">', "<summary>Data</summary>",
+                             table_html, "</details>", "</div>"])
+    except engine.BlockError as e:
+        diags = [_located(kind, note_path, e)]
+        return BlockResult(error_box(kind, diags), diags)
+    downloads = [(download, download_csv(table))] if download else []
+    return BlockResult(out, [], linked, downloads)
+
+
+def check_block(kind: str, body: str, ctx: DataContext, *, note_path: str, body_line: int) -> list[Diagnostic]:
+    """What render_block would report, without drawing charts or keeping HTML."""
+    spec, diags = _spec(kind, body, note_path, body_line)
+    if spec is None:
+        return diags
+    try:
+        table = engine.run(spec, ctx)
+        render_table(table, link=ctx.links_for, href=lambda f: f, caption=None, download=None)  # template errors
+        if kind == "chart":
+            chart_lines(table.frame, spec)
+    except engine.BlockError as e:
+        return [_located(kind, note_path, e)]
+    return []
