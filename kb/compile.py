@@ -210,7 +210,7 @@ class Site:
                 t = self.resolver.resolve(ref, note.fname, suggest=True)
                 if t.error:
                     self._diag(note, line, col, t.error, t.code)
-                elif not t.private and t.fname != note.fname:
+                elif not t.private and not t.url and t.fname != note.fname:
                     self.backlinks.setdefault(t.fname, set()).add(note.fname)
             elif tok.kind == "fmvar":
                 if not _fm_has(note.fm, tok.value):
@@ -225,6 +225,8 @@ class Site:
             return broken_html(target.text, target.error)
         if target.private:
             return f'<span class="kb-private">{html.escape(target.text)}</span>'
+        if target.url:
+            return f"[{md_text(target.text)}](<{target.url}>)"
         anchor = f"#{target.anchor}" if target.anchor else ""
         dest = "" if target.fname == from_fname and anchor else src_of(target.fname)
         return f"[{md_text(target.text)}]({dest}{anchor})"

@@ -44,6 +44,14 @@ def select(doc: Doc, ref: Ref) -> tuple[str | None, str | None]:
                 start -= 1
         else:
             end = i + 1
+        if ref.anchor_end == "*":          # ^id:#* runs from the block to the end of the note
+            end = len(lines)
+        elif ref.anchor_end:
+            k2 = canonical(ref.anchor_end)
+            last = next((h for h in doc.headings if h.line > i and (canonical(h.text) == k2 or h.slug == ref.anchor_end)), None)
+            if last is None:
+                return None, f'no heading "{ref.anchor_end}" after "^{ref.block}"'
+            end = last.line
         return "\n".join(lines[start:end]), None
     hs = doc.headings
     key = canonical(ref.anchor or "")
@@ -97,13 +105,19 @@ class Expander:
     _probe: EmbedProblem | None = None
 
     def _one(self, inner: str, fname: str, stack: tuple[str, ...], indent: str, written: str,
-             probe: bool = False) -> str | None:
+             probe: bool = False, nested: bool = False) -> str | None:
         ref = self.parse(inner)
         target = ref.fname or fname
         label = ref.alias or target
 
-        def fail(why: str, code: str) -> str | None:
+        def fail(why: str, code: str, loop: tuple[str, ...] = ()) -> str | None:
             if probe:
+                # Deeper problems belong to the note that holds them (reported there, once);
+                # a note hears only of its own missing targets, depth, and cycles through itself.
+                origin = stack[0].split("#")[0]
+                in_loop = any(k.split("#")[0] == origin for k in loop)
+                if nested and (code == "broken-embed" or (code == "embed-cycle" and not in_loop)):
+                    return ""
                 self._probe = EmbedProblem(why, code)
                 return None
             return broken_html(label, why)
@@ -118,7 +132,7 @@ class Expander:
         for name in names:
             key = name + (section if section != "#" else "")
             if key in stack:
-                return fail(f"embed cycle: {' > '.join(stack + (key,))}", "embed-cycle")
+                return fail(f"embed cycle: {' > '.join(stack + (key,))}", "embed-cycle", stack[stack.index(key):])
             doc = self.source(name)
             if doc is None:
                 if ref.wildcard:
@@ -130,7 +144,7 @@ class Expander:
             if probe:
                 # Look one level down for cycles and depth, as rendering would.
                 for t in scan(text, ("embed",)):
-                    if self._one(t.value, name, stack + (key,), "", "", probe=True) is None:
+                    if self._one(t.value, name, stack + (key,), "", "", probe=True, nested=True) is None:
                         return None
                 continue
             parts.append(self.expand(name, text, stack + (key,)).strip("\n"))

@@ -88,7 +88,7 @@ def _problem(url: str, page: str, site: Path, pages: dict[str, PageInfo]) -> str
         if target == ".." or target.startswith("../"):
             return "points outside the site"
         full = site / target if target != "." else site
-        if full.is_dir():
+        if full.is_dir() or parts.path.endswith("/"):     # a directory URL means its index.html
             target = posixpath.normpath(posixpath.join(target, "index.html"))
             full = site / target
         if not full.is_file():

@@ -58,7 +58,10 @@ def _parse_target(raw: str, start: int, end: int) -> tuple[str, str | None, str 
     anchor = anchor_end = block = None
     if frag is not None:
         if frag.startswith("^"):
-            block = frag[1:].strip()
+            block, sep, rest = frag[1:].partition(":")
+            block = block.strip()
+            if sep and rest.startswith("#"):     # a range from a block: ^id:#* or ^id:#heading
+                anchor_end = OFFSET_RE.sub("", rest[1:]).strip() or "*"
         else:
             first, sep, rest = frag.partition(":")
             # ':' only splits a range when what follows is another '#' anchor.
@@ -66,7 +69,7 @@ def _parse_target(raw: str, start: int, end: int) -> tuple[str, str | None, str 
                 anchor = OFFSET_RE.sub("", first).strip()
                 anchor_end = OFFSET_RE.sub("", rest[1:]).strip() or "*"
             else:
-                anchor = OFFSET_RE.sub("", frag).strip()
+                anchor = OFFSET_RE.sub("", frag.rstrip(":")).strip()
     return fname, anchor, anchor_end, block, wildcard, vault, span
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import re
 from typing import Callable
 
 from .diagnostics import did_you_mean
@@ -9,6 +10,9 @@ from .headings import Heading, canonical
 from .hierarchy import Hierarchy
 from .refs import Ref, parse_ref
 from .vault import Vault
+
+
+URL_RE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,7 @@ class Target:
     error: str | None = None   # why the link is broken
     code: str = "broken-link"
     private: bool = False      # target exists but is not published
+    url: str | None = None     # an external address written as a wikilink target
 
 
 class AnchorIndex:
@@ -54,6 +59,8 @@ class Resolver:
 
     def resolve(self, ref: Ref, from_fname: str, suggest: bool = False) -> Target:
         """Where a reference goes; `suggest` adds a did-you-mean to errors (only messages need it)."""
+        if URL_RE.match(ref.target_text):   # [[text|https://...]]: a web link written as a wikilink
+            return Target("", None, ref.alias or ref.target_text, url=ref.target_text)
         fname = ref.fname or from_fname
         page = self.hierarchy.pages.get(fname)
         if page is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from bisect import bisect_right
+from functools import lru_cache
 from typing import Literal
 
 TokenKind = Literal["link", "embed", "tag", "user", "fmvar"]
@@ -69,25 +70,65 @@ def line_starts(text: str) -> list[int]:
 
 def fences_text(text: str, starts: list[int] | None = None) -> list[Fence]:
     """Fenced code blocks (``` or ~~~), also indented ones inside lists."""
-    if "```" not in text and "~~~" not in text:
-        return []
+    return code_blocks(text, starts)[0]
+
+
+_COMMENT_OPEN = "<!--"
+
+
+@lru_cache(maxsize=64)
+def _dedent_re(indent: int) -> re.Pattern:
+    return re.compile(rf"^(?![ \t]{{{indent}}}|[ \t]*$)", re.M)
+
+
+def code_blocks(text: str, starts: list[int] | None = None) -> tuple[list[Fence], list[tuple[int, int]]]:
+    """Fenced code blocks and HTML comments, in document order (a fence inside a comment
+    is no fence, and a comment inside a fence is code), as Markdown renderers see them."""
+    has_fence = "```" in text or "~~~" in text
+    has_comment = _COMMENT_OPEN in text
+    if not has_fence and not has_comment:
+        return [], []
     starts = starts if starts is not None else line_starts(text)
     out: list[Fence] = []
-    opened: re.Match | None = None
-    for m in _FENCE_LINE_RE.finditer(text):
-        if opened is None:
-            if m[2][0] == "`" and "`" in m[3]:
+    comments: list[tuple[int, int]] = []
+    pos = 0
+    while True:
+        fm = _FENCE_LINE_RE.search(text, pos) if has_fence else None
+        while fm is not None and fm[2][0] == "`" and "`" in fm[3]:
+            fm = _FENCE_LINE_RE.search(text, fm.end())
+        cpos = text.find(_COMMENT_OPEN, pos) if has_comment else -1
+        if cpos >= 0 and (fm is None or cpos < fm.start()):
+            close = text.find("-->", cpos + 4)
+            end = len(text) if close < 0 else close + 3
+            comments.append((cpos, end))
+            pos = end
+            continue
+        if fm is None:
+            break
+        closer = None
+        for m in _FENCE_LINE_RE.finditer(text, fm.end()):
+            if m[2][0] == fm[2][0] and len(m[2]) >= len(fm[2]) and not m[3].strip():
+                closer = m
+                break
+        if fm[1]:
+            # A fence inside a list item also ends where the item ends: at a non-blank
+            # line indented less than the fence (CommonMark's container rule).
+            dedent = _dedent_re(len(fm[1].expandtabs(4))).search(text, fm.end())
+            if dedent is not None and (closer is None or dedent.start() < closer.start()):
+                end = dedent.start() - 1
+                out.append(Fence(bisect_right(starts, fm.start()) - 1, bisect_right(starts, end) - 1,
+                                 fm[3].strip(), fm[1], text[fm.end() + 1:end], fm.start(), end))
+                pos = dedent.start()
                 continue
-            opened = m
-        elif m[2][0] == opened[2][0] and len(m[2]) >= len(opened[2]) and not m[3].strip():
-            body = text[opened.end() + 1:m.start() - 1] if m.start() > opened.end() + 1 else ""
-            out.append(Fence(bisect_right(starts, opened.start()) - 1, bisect_right(starts, m.start()) - 1,
-                             opened[3].strip(), opened[1], body, opened.start(), m.end()))
-            opened = None
-    if opened is not None:   # unclosed: code to the end, as CommonMark says
-        out.append(Fence(bisect_right(starts, opened.start()) - 1, len(starts) - 1, opened[3].strip(), opened[1],
-                         text[opened.end() + 1:], opened.start(), len(text)))
-    return out
+        if closer is None:   # unclosed: code to the end, as CommonMark says
+            out.append(Fence(bisect_right(starts, fm.start()) - 1, len(starts) - 1, fm[3].strip(), fm[1],
+                             text[fm.end() + 1:], fm.start(), len(text)))
+            break
+        body = text[fm.end() + 1:closer.start() - 1] if closer.start() > fm.end() + 1 else ""
+        out.append(Fence(bisect_right(starts, fm.start()) - 1, bisect_right(starts, closer.start()) - 1,
+                         fm[3].strip(), fm[1], body, fm.start(), closer.end()))
+        pos = closer.end()
+    return out, comments
 
 
 def fences(lines: list[str]) -> list[Fence]:
@@ -127,8 +168,8 @@ class TextIndex:
     def __init__(self, text: str):
         self.text = text
         self.starts = line_starts(text)
-        self.fences = fences_text(text, self.starts)
-        ranges = [(f.start, f.end) for f in self.fences]
+        self.fences, comments = code_blocks(text, self.starts)
+        ranges = [(f.start, f.end) for f in self.fences] + comments
         if "`" in text:
             for m in _BACKTICK_LINE_RE.finditer(text):
                 if not self._in(ranges, m.start()):
