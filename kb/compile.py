@@ -75,6 +75,7 @@ class Site:
         self.tagged: dict[str, list[str]] = tags
         self.mentions: dict[str, list[str]] = users
         self.hierarchy = Hierarchy(published, tags, users)
+        self.render_pages = render_pages
         self.data = self._data_context() if render_data else None
 
         for note in self.vault.notes.values():
@@ -112,7 +113,7 @@ class Site:
             from .data import DataContext
         except ImportError:      # the data engine is optional for vaults without data/
             return None
-        ctx = DataContext(self.data_dir, self.root, lambda f: f in self.vault.notes)
+        ctx = DataContext(self.data_dir, self.root, lambda f: f in self.vault.notes, known_notes=self.vault.notes)
         self.diagnostics.extend(ctx.diagnostics())
         return ctx
 
@@ -167,7 +168,11 @@ class Site:
             html_ = broken_html(f"{kind} block", "the data engine is not available")
             self.blocks[key] = RenderedBlock(key, html_, note.fname, [], set())
             return key
-        from .data import render_block
+        from .data import check_block, render_block
+        if not self.render_pages:     # checking only: validate the block, draw nothing
+            self.diagnostics.extend(check_block(kind, fence.body, self.data, note_path=note.rel, body_line=body_line))
+            self.blocks[key] = RenderedBlock(key, "", note.fname, [], set())
+            return key
         res = render_block(kind, fence.body, self.data, note_path=note.rel, body_line=body_line,
                            href=lambda f: "kbhref:" + f, block_id=f"{kind}-{_slug(note.fname)}-{index + 1}")
         self.diagnostics.extend(res.diagnostics)
