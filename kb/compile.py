@@ -39,6 +39,11 @@ def md_text(text: str) -> str:
     return re.sub(r"([\\\[\]*_`<>])", r"\\\1", text)
 
 
+def alias_text(text: str) -> str:
+    """An author's link text is Markdown (it may hold `code`); only brackets would end it."""
+    return re.sub(r"([\[\]])", r"\\\1", text)
+
+
 @dataclass
 class RenderedBlock:
     key: str                  # placeholder written into the Markdown
@@ -231,13 +236,14 @@ class Site:
         if target.private:
             return f'<span class="kb-private">{html.escape(target.text)}</span>'
         if target.url:
-            return f"[{md_text(target.text)}](<{target.url}>)"
+            return f"[{alias_text(target.text)}](<{target.url}>)"
         anchor = f"#{target.anchor}" if target.anchor else ""
         dest = "" if target.fname == from_fname and anchor else src_of(target.fname)
-        return f"[{md_text(target.text)}]({dest}{anchor})"
+        text = alias_text(target.text) if target.alias else md_text(target.text)
+        return f"[{text}]({dest}{anchor})"
 
     def _rewrite(self, fname: str, body: str) -> str:
-        toks = scan(body, ("link", "tag", "user", "embed"))
+        toks = scan(body, ("link", "tag", "user", "embed"), in_comments=True)
         out, pos = [], 0
         for tok in toks:
             out.append(body[pos:tok.start])
@@ -272,7 +278,8 @@ class Site:
             parts.append(self._generated_intro(page))
         else:
             if note.desc and page.kind == "note" and fname != ROOT:
-                parts.append(f'<p class="kb-desc">{html.escape(self._fm_vars(note, note.desc))}</p>\n')
+                desc = self._rewrite(fname, self._fm_vars(note, note.desc).replace("\n", " "))
+                parts.append(f'<p class="kb-desc" markdown="1">{desc}</p>\n')
             parts.append(body)
         if "kbquestions" in body:
             qkey = "kbquestions" + fname.replace(".", "x")

@@ -5,10 +5,12 @@ not this module's business; `kb check --external` looks at the notes' web links.
 """
 from __future__ import annotations
 
+import bisect
+import html
 import os
 import posixpath
+import re
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -21,36 +23,58 @@ LINK_ATTRS = {
 }
 
 
+# Link attributes of the tags in LINK_ATTRS, and ids. Regular expressions, not a full parser:
+# the pages are MkDocs' own output, and a site has thousands of them.
+LINK_RE = re.compile(r"<(?P<tag>a|area|link|img|script|iframe|audio|video|source|embed|track)\b"
+                     r"(?P<pre>[^>]*?)\s(?P<attr>href|src)\s*=\s*(?:\"(?P<v1>[^\"]*)\"|'(?P<v2>[^']*)'|(?P<v3>[^\s>]+))",
+                     re.I)
+ID_RE = re.compile(r"\s(?:id|name)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>\"']+))", re.I)
+# Where tags are not markup: comments, and the bodies of script and style elements.
+OPAQUE_RE = re.compile(r"<!--(.*?)-->|<(script|style)\b[^>]*>(.*?)</\2\s*>", re.S | re.I)
+
+
 @dataclass
 class PageInfo:
     ids: set[str] = field(default_factory=set)
-    links: list[tuple[str, int, int]] = field(default_factory=list)    # (url, line, col)
+    links: list[tuple[str, int]] = field(default_factory=list)    # (url, offset in text)
+    text: str = ""
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based line and column of an offset (computed only for problems)."""
+        line = self.text.count("\n", 0, offset) + 1
+        return line, offset - (self.text.rfind("\n", 0, offset) + 1) + 1
 
 
-class _Collector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.info = PageInfo()
+def _unescape(value: str) -> str:
+    return html.unescape(value) if "&" in value else value
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        want = LINK_ATTRS.get(tag)
-        for name, value in attrs:
-            if value is None:
-                continue
-            if name == "id" or (name == "name" and tag == "a"):
-                self.info.ids.add(value)
-            elif name == want:
-                line, col = self.getpos()
-                self.info.links.append((value, line, col + 1))
 
-    handle_startendtag = handle_starttag
+def scan_text(text: str) -> PageInfo:
+    """Ids and link URLs of one HTML page, with where each link starts."""
+    info = PageInfo(text=text)
+    # Inside comments and script/style bodies nothing is a tag (the <script src> tag itself is).
+    skip = [m.span(1) if m.group(1) is not None else m.span(3) for m in OPAQUE_RE.finditer(text)]
+    starts = [s for s, _ in skip]
+
+    def hidden(pos: int) -> bool:
+        i = bisect.bisect_right(starts, pos) - 1
+        return i >= 0 and pos < skip[i][1]
+
+    for m in LINK_RE.finditer(text):
+        tag = m.group("tag").lower()
+        if m.group("attr").lower() != LINK_ATTRS[tag] or (skip and hidden(m.start())):
+            continue
+        value = m.group("v1") if m.group("v1") is not None else m.group("v2") if m.group("v2") is not None else m.group("v3")
+        info.links.append((_unescape(value), m.start()))
+    for m in ID_RE.finditer(text):
+        if skip and hidden(m.start()):
+            continue
+        info.ids.add(_unescape(m.group(1) if m.group(1) is not None else m.group(2) if m.group(2) is not None else m.group(3)))
+    return info
 
 
 def scan_page(path: Path) -> PageInfo:
-    parser = _Collector()
-    parser.feed(path.read_text(encoding="utf-8", errors="replace"))
-    parser.close()
-    return parser.info
+    return scan_text(path.read_text(encoding="utf-8", errors="replace"))
 
 
 def check_site(site: Path, display: str | None = None) -> list[Diagnostic]:
@@ -61,21 +85,30 @@ def check_site(site: Path, display: str | None = None) -> list[Diagnostic]:
     site = site.resolve()
     shown = display if display is not None else site.as_posix()
     pages: dict[str, PageInfo] = {}
-    for dirpath, _dirs, files in os.walk(site):
-        for name in files:
+    files: set[str] = set()
+    dirs: set[str] = {"."}
+    for dirpath, dirnames, filenames in os.walk(site):
+        rel_dir = Path(dirpath).relative_to(site).as_posix()
+        dirs.update(posixpath.normpath(posixpath.join(rel_dir, d)) for d in dirnames)
+        for name in filenames:
+            rel = posixpath.normpath(posixpath.join(rel_dir, name))
+            files.add(rel)
             if name.endswith((".html", ".htm")):
-                full = Path(dirpath) / name
-                pages[full.relative_to(site).as_posix()] = scan_page(full)
+                pages[rel] = scan_page(Path(dirpath) / name)
     out: list[Diagnostic] = []
+    seen: dict[tuple[str, str], str | None] = {}     # the same nav links recur on every page of a folder
     for rel, info in sorted(pages.items()):
-        for url, line, col in info.links:
-            why = _problem(url, rel, site, pages)
+        folder = posixpath.dirname(rel)
+        for url, offset in info.links:
+            key = (rel if url.startswith(("#", "?")) else folder, url)
+            why = seen[key] if key in seen else seen.setdefault(key, _problem(url, rel, files, dirs, pages))
             if why:
+                line, col = info.position(offset)
                 out.append(Diagnostic(f"{shown}/{rel}", line, col, "error", f'link "{url}": {why}', "broken-html-link"))
     return out
 
 
-def _problem(url: str, page: str, site: Path, pages: dict[str, PageInfo]) -> str | None:
+def _problem(url: str, page: str, files: set[str], dirs: set[str], pages: dict[str, PageInfo]) -> str | None:
     url = url.strip()
     if not url or url.startswith("//"):
         return None
@@ -87,11 +120,9 @@ def _problem(url: str, page: str, site: Path, pages: dict[str, PageInfo]) -> str
         target = posixpath.normpath(posixpath.join(base, unquote(parts.path).lstrip("/")))
         if target == ".." or target.startswith("../"):
             return "points outside the site"
-        full = site / target if target != "." else site
-        if full.is_dir() or parts.path.endswith("/"):     # a directory URL means its index.html
+        if target in dirs or parts.path.endswith("/"):     # a directory URL means its index.html
             target = posixpath.normpath(posixpath.join(target, "index.html"))
-            full = site / target
-        if not full.is_file():
+        if target not in files:
             return f"no file {target} in the built site"
     else:
         target = page

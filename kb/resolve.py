@@ -1,7 +1,7 @@
 """Resolve a parsed reference against the site: which page, which anchor, or why not."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import re
 from typing import Callable
 
@@ -24,6 +24,7 @@ class Target:
     code: str = "broken-link"
     private: bool = False      # target exists but is not published
     url: str | None = None     # an external address written as a wikilink target
+    alias: bool = False        # text is the author's (Markdown), not a title
 
 
 class AnchorIndex:
@@ -70,6 +71,11 @@ class Resolver:
             hint = did_you_mean(fname, self._names) if suggest else ""
             return Target(fname, None, ref.alias or fname, f'no note named "{fname}"{hint}')
         text = ref.alias or page.title
+        if ref.alias:
+            return replace(self._resolve_anchor(ref, fname, text, suggest), alias=True)
+        return self._resolve_anchor(ref, fname, text, suggest)
+
+    def _resolve_anchor(self, ref: Ref, fname: str, text: str, suggest: bool) -> Target:
         if ref.block:
             idx = self.anchors(fname)
             if idx is None or ref.block not in idx.blocks:

@@ -165,11 +165,11 @@ def _inline_code_spans(line: str) -> list[tuple[int, int]]:
 class TextIndex:
     """Line starts and code ranges of one text, for offset -> (line, col) and 'is this code?'."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, comments_are_code: bool = True):
         self.text = text
         self.starts = line_starts(text)
         self.fences, comments = code_blocks(text, self.starts)
-        ranges = [(f.start, f.end) for f in self.fences] + comments
+        ranges = [(f.start, f.end) for f in self.fences] + (comments if comments_are_code else [])
         if "`" in text:
             for m in _BACKTICK_LINE_RE.finditer(text):
                 if not self._in(ranges, m.start()):
@@ -201,15 +201,19 @@ class TextIndex:
 
 
 def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "user", "fmvar"),
-         index: TextIndex | None = None) -> list[Token]:
-    """Every token of the given kinds outside code, in body order."""
+         index: TextIndex | None = None, in_comments: bool = False) -> list[Token]:
+    """Every token of the given kinds outside code, in body order.
+
+    `in_comments`: also inside HTML comments. Rendering wants that (Python-Markdown
+    shows a comment that holds a fence as text); checking does not.
+    """
     want_wiki = ("link" in kinds or "embed" in kinds) and "[[" in body
     want_tag = "tag" in kinds and "#" in body
     want_user = "user" in kinds and "@" in body
     want_fm = "fmvar" in kinds and "{{" in body
     if not (want_wiki or want_tag or want_user or want_fm):
         return []
-    ix = index or TextIndex(body)
+    ix = index or TextIndex(body, comments_are_code=not in_comments)
     found: list[Token] = []
     wiki_spans: list[tuple[int, int]] = []
 
@@ -223,7 +227,8 @@ def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "use
             bang = start > 0 and body[start - 1] == "!"
             if bang:
                 start -= 1
-            if ix.in_code(start, m.end()):
+            # Only where '[[' itself is code: an alias may hold inline code ([[`cmd`|a.b]]).
+            if ix.in_code(start):
                 continue
             wiki_spans.append((start, m.end()))
             kind: TokenKind = "embed" if bang else "link"

@@ -1,0 +1,130 @@
+"""The real Dendron docs vault (shared/corpora/dendron-site) builds: a page for every
+published note, no Dendron syntax left in any page's text, and every warning names a
+target that really is missing. Run alone with: pytest tests/test_corpus.py -s
+"""
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpora" / "dendron-site" / "vault"
+
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="the dendron-site corpus is not beside the project")
+
+LEFTOVER_RE = re.compile(r"!?\[\[[^\[\]\n]+\]\]|\{\{\s*fm\.")
+WARN_RE = re.compile(r'WARNING\s+-\s+(notes/\S+?\.md):(\d+):(\d+): (\w+): (.*) \[([\w-]+)\]$')
+MKDOCS_MISSING_RE = re.compile(r"WARNING\s+-\s+Doc file '([^']+)' contains a link '([^']+)', but the target is not found")
+
+
+def _norm(text: str) -> str:
+    """An independent, crude heading key: letters and digits only."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _frontmatter(path: Path) -> dict:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    m = re.match(r"---\n(.*?)\n---", text, re.S)
+    try:
+        return yaml.safe_load(m.group(1)) or {} if m else {}
+    except yaml.YAMLError:
+        return {}
+
+
+@pytest.fixture(scope="module")
+def corpus_build(tmp_path_factory):
+    project = tmp_path_factory.mktemp("corpus")
+    shutil.copytree(CORPUS, project / "notes")
+    config = (ROOT / "mkdocs.yml").read_text()
+    config = config.replace("custom_dir: overrides", f"custom_dir: {ROOT / 'overrides'}")
+    (project / "mkdocs.yml").write_text(config)
+    shutil.copytree(ROOT / "hooks", project / "hooks", ignore=shutil.ignore_patterns("__pycache__"))
+    (project / "data").mkdir()     # a vault with no data of its own
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-d", "site"], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return project, proc.stderr
+
+
+def _published(project: Path) -> list[str]:
+    out = []
+    for p in sorted((project / "notes").glob("*.md")):
+        if _frontmatter(p).get("published") is not False:
+            out.append(p.name[:-3])
+    return out
+
+
+def test_a_page_for_every_published_note(corpus_build):
+    project, _ = corpus_build
+    names = _published(project)
+    assert len(names) > 900
+    missing = [n for n in names
+               if not (project / "site" / ("" if n == "root" else n.replace(".", "/")) / "index.html").is_file()]
+    assert missing == []
+
+
+def _page_text(page: str) -> str:
+    m = re.search(r'<article class="md-content__inner md-typeset">(.*?)</article>', page, re.S)
+    body = m.group(1) if m else page
+    body = re.sub(r"<pre\b.*?</pre>|<code\b.*?</code>|<script\b.*?</script>|<!--.*?-->", " ", body, flags=re.S)
+    # Attribute values (titles of broken links hold the reason) are not page text.
+    return html.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+def test_no_dendron_syntax_left_outside_code(corpus_build):
+    project, _ = corpus_build
+    leftovers = []
+    for page in (project / "site").rglob("index.html"):
+        text = _page_text(page.read_text(encoding="utf-8"))
+        # A lone '[[' in prose (never closed) is text to Dendron too; a whole [[...]] is not.
+        m = LEFTOVER_RE.search(text)
+        if m:
+            leftovers.append(f"{page.relative_to(project / 'site')}: {text[max(0, m.start() - 40):m.end() + 20]!r}")
+    assert leftovers == []
+
+
+def test_warnings_name_only_targets_that_are_really_missing(corpus_build):
+    project, log = corpus_build
+    notes = project / "notes"
+    ours = [m for m in map(WARN_RE.search, log.splitlines()) if m]
+    assert ours, "the corpus has real broken links; the build should report them"
+    wrong = []
+    for m in ours:
+        path, line, col, _sev, msg, code = m.groups()
+        src_lines = (project / path).read_text(encoding="utf-8").split("\n")
+        written = src_lines[int(line) - 1][int(col) - 1:]
+        target = re.search(r'in "([^"]+)"', msg)
+        if code == "broken-link" or (code == "broken-embed" and msg.startswith("no note named")):
+            name = re.search(r'no note named "([^"]+)"', msg).group(1)
+            if (notes / f"{name}.md").is_file() and _frontmatter(notes / f"{name}.md").get("published") is not False:
+                wrong.append(m.group(0))
+            if not (written.startswith("[[") or written.startswith("![[")):
+                wrong.append(f"{m.group(0)} (points at {written[:30]!r})")
+        elif code in ("broken-anchor", "broken-embed") and msg.startswith("no heading"):
+            heading = re.search(r'no heading "([^"]+)"', msg).group(1)
+            text = (notes / f"{target.group(1)}.md").read_text(encoding="utf-8")
+            headings = [_norm(h) for h in re.findall(r"(?m)^#{1,6}\s+(.*?)\s*$", text)]
+            if _norm(heading) in headings:
+                wrong.append(m.group(0))
+        elif code == "broken-block" or msg.startswith("no block"):
+            block = re.search(r'no block "\^([^"]+)"', msg).group(1)
+            if re.search(rf"\^{re.escape(block)}\s*$", (notes / f"{target.group(1)}.md").read_text(), re.M):
+                wrong.append(m.group(0))
+        elif code == "embed-cycle":
+            assert "![[" in written
+        else:
+            wrong.append(f"unexpected warning: {m.group(0)}")
+    assert wrong == []
+    for m in map(MKDOCS_MISSING_RE.search, log.splitlines()):
+        if m:   # MkDocs' own link check: the file really is not there
+            doc, link = m.groups()
+            assert not (notes / Path(doc).parent / link).exists(), m.group(0)
