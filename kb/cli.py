@@ -110,9 +110,13 @@ def cmd_new(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_rename(project: Project, args: argparse.Namespace) -> int:
+    from .newnote import UsageError
     from .rename import RenameFailed, RenameRefused, apply_plan, plan_rename
     try:
         plan = plan_rename(project, args.old, args.new)
+    except UsageError as e:
+        print(f"kb rename: {e}", file=sys.stderr)
+        return EXIT_USAGE
     except RenameRefused as e:
         print(f"kb rename: {e}", file=sys.stderr)
         return EXIT_PROBLEMS

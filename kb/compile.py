@@ -35,8 +35,9 @@ _placeholder_ids = itertools.count(1)
 
 
 def md_text(text: str) -> str:
-    """Text that Markdown shows literally inside link brackets."""
-    return re.sub(r"([\\\[\]*_`<>])", r"\\\1", text)
+    """Text that Markdown shows literally inside link brackets ('<' as an entity:
+    Python-Markdown does not unescape a backslashed '<')."""
+    return re.sub(r"([\\\[\]*_`])", r"\\\1", text).replace("<", "&lt;")
 
 
 def alias_text(text: str) -> str:

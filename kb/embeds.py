@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from typing import Callable
 
 from .headings import Doc, canonical
-from .refs import Ref
+from .refs import Ref, with_fname
 from .syntax import scan
 
 MAX_DEPTH = 5
@@ -72,6 +73,41 @@ def select(doc: Doc, ref: Ref) -> tuple[str | None, str | None]:
     return "\n".join(lines[first.line:end_line]).rstrip(), None
 
 
+_LIST_MARKER_RE = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+")
+_QUOTE_RE = re.compile(r"[ \t]*(?:>[ \t]?)+")
+
+
+def _continuation(prefix: str) -> str | None:
+    """How the lines of an embed continue the container it stands in; None inside a paragraph."""
+    if not prefix.strip():
+        return prefix
+    if _LIST_MARKER_RE.fullmatch(prefix):
+        # Python-Markdown continues a list item at its indent + 4 (not at the text's column).
+        p = prefix.expandtabs(4)
+        return " " * max(len(p) - len(p.lstrip()) + 4, len(p))
+    if _QUOTE_RE.fullmatch(prefix):
+        return prefix
+    return None
+
+
+def qualify(text: str, fname: str, parse: Callable[[str], Ref]) -> str:
+    """Name the note in its same-note references ([[#h]] -> [[fname#h]]) before the text
+    moves into another page, where '#h' would mean that page's heading."""
+    if "[[" not in text or "#" not in text:
+        return text
+    out, pos = [], 0
+    for t in scan(text, ("link", "embed"), in_comments=True):
+        s, e = t.inner_start, t.end - 2
+        ref = parse(text[s:e])
+        if ref.fname or ref.wildcard:
+            continue
+        out.append(text[pos:s])
+        out.append(with_fname(ref, fname))
+        pos = e
+    out.append(text[pos:])
+    return "".join(out)
+
+
 class Expander:
     """Replaces embeds with the text they point to, recursively, up to MAX_DEPTH."""
 
@@ -83,16 +119,16 @@ class Expander:
 
     def expand(self, fname: str, body: str, stack: tuple[str, ...] = ()) -> str:
         stack = stack if stack else (fname,)
-        toks = [t for t in scan(body, ("embed",))]
+        if "![[" not in body:
+            return body
+        toks = scan(body, ("embed",), in_comments=True)
         if not toks:
             return body
         out, pos = [], 0
         for t in toks:
             out.append(body[pos:t.start])
             line_start = body.rfind("\n", 0, t.start) + 1
-            indent = body[line_start:t.start]
-            indent = indent if not indent.strip() else ""
-            out.append(self._one(t.value, fname, stack, indent, t.text))
+            out.append(self._one(t.value, fname, stack, _continuation(body[line_start:t.start]), t.text))
             pos = t.end
         out.append(body[pos:])
         return "".join(out)
@@ -104,7 +140,7 @@ class Expander:
 
     _probe: EmbedProblem | None = None
 
-    def _one(self, inner: str, fname: str, stack: tuple[str, ...], indent: str, written: str,
+    def _one(self, inner: str, fname: str, stack: tuple[str, ...], indent: str | None, written: str,
              probe: bool = False, nested: bool = False) -> str | None:
         ref = self.parse(inner)
         target = ref.fname or fname
@@ -143,15 +179,19 @@ class Expander:
                 return fail(f'{why} in "{name}"', "broken-embed")
             if probe:
                 # Look one level down for cycles and depth, as rendering would.
-                for t in scan(text, ("embed",)):
+                for t in scan(qualify(text, name, self.parse), ("embed",)):
                     if self._one(t.value, name, stack + (key,), "", "", probe=True, nested=True) is None:
                         return None
                 continue
-            parts.append(self.expand(name, text, stack + (key,)).strip("\n"))
+            parts.append(self.expand(name, qualify(text, name, self.parse), stack + (key,)).strip("\n"))
         if probe:
             return ""
         joined = "\n\n".join(parts)
-        if indent:
-            joined = "\n".join((indent + l) if l.strip() else l for l in joined.split("\n"))
-            return joined.lstrip()
-        return "\n\n" + joined + "\n\n"
+        if indent is None:       # inside a paragraph: the embed becomes blocks of its own
+            return "\n\n" + joined + "\n\n"
+        # In a list item or a quote: the first line follows the marker, the rest keep the container.
+        blank = indent.rstrip()
+        lines = joined.split("\n")
+        text = "\n".join([lines[0]] + [(indent + l) if l.strip() else blank for l in lines[1:]])
+        # Several paragraphs: end with a blank line, or the next list item reads as their lazy continuation.
+        return text + "\n" + blank if "\n\n" in joined and indent.strip() == "" and indent else text

@@ -32,6 +32,7 @@ PER_HOST = 2
 # Where a URL starts; how it ends is settled by what precedes it (see _url_at).
 URL_START_RE = re.compile(r"https?://", re.I)
 _TRAILING = ".,;:!?*_~'\""
+HOST_RE = re.compile(r"[\w.-]+|[0-9a-fA-F:.]+")   # names (IDN too), IPv4 and IPv6 addresses
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,20 @@ def find_urls(note: Note) -> list[UrlUse]:
                 break
             url, end = _url_at(line, m.start())
             pos = max(end, m.end())
-            if any(s <= m.start() < e for s, e in spans) or not urlsplit(url).hostname:
+            if any(s <= m.start() < e for s, e in spans) or not _real_host(url):
                 continue
             ln, col = note.file_pos(i, m.start())
             out.append(UrlUse(url, note.rel, ln, col))
     return out
+
+
+def _real_host(url: str) -> bool:
+    """False for placeholders such as https://{USER}.github.io or https://<host>/."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    return bool(host) and HOST_RE.fullmatch(host) is not None
 
 
 def _url_at(line: str, start: int) -> tuple[str, int]:
@@ -125,7 +135,8 @@ class Checker:
         verdict = self._check_method(url, "HEAD")
         # Many servers answer HEAD wrongly (405, 403, 404 for HEAD only): GET settles it.
         # No second round for no answer or a server error: those were retried already.
-        if not verdict.ok and verdict.status is not None and (verdict.status < 500 or verdict.status == 501):
+        if not verdict.ok and verdict.status is not None and verdict.status != 429 and \
+                (verdict.status < 500 or verdict.status == 501):
             verdict = self._check_method(url, "GET")
         return verdict
 
@@ -234,7 +245,12 @@ def check_external(notes: Iterable[Note], project_root: Path, *, timeout: float 
     out = []
     for u in uses:
         v = verdicts.get(u.url)
-        if v is not None and not v.ok:
+        if v is None or v.ok:
+            continue
+        if v.status == 429:     # rate limited even after retries: unknown, not dead
+            out.append(Diagnostic(u.path, u.line, u.col, "warning",
+                                  f"could not check {u.url}: {v.detail}; try again later", "external-link-unchecked"))
+        else:
             out.append(Diagnostic(u.path, u.line, u.col, "error",
                                   f"dead link {u.url}: {v.detail}; fix or remove it", "dead-external-link"))
     return out

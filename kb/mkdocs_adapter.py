@@ -81,11 +81,13 @@ class KbAdapter:
         ordered = [by_fname[p.fname] for p in site.hierarchy.walk(ROOT) if p.fname in by_fname and p.in_nav] \
             if ROOT in site.hierarchy.pages else list(by_fname.values())
         seen = {id(p) for p in ordered}
-        rest = [p for p in nav.pages if id(p) not in seen]
+        rest = [p for p in nav.pages if id(p) not in seen]   # nav_exclude: no place in prev/next
+        for i, p in enumerate(ordered):
+            p.previous_page = ordered[i - 1] if i > 0 else None
+            p.next_page = ordered[i + 1] if i + 1 < len(ordered) else None
+        for p in rest:
+            p.previous_page = p.next_page = None
         pages = ordered + rest
-        for i, p in enumerate(pages):
-            p.previous_page = pages[i - 1] if i > 0 else None
-            p.next_page = pages[i + 1] if i + 1 < len(pages) else None
         top = [by_fname[c] for c in site.hierarchy.pages[ROOT].children if c in by_fname] \
             if ROOT in site.hierarchy.pages else ordered
         home = [by_fname[ROOT]] if ROOT in by_fname else []
@@ -96,6 +98,8 @@ class KbAdapter:
         fname = _fname(page)
         if self.site is None or fname not in self.site.pages:
             return markdown
+        # The title MkDocs shows in <title>, the footer and search: Dendron's, not the file name's.
+        page.meta["title"] = self.site.hierarchy.pages[fname].title
         return self.site.pages[fname].markdown
 
     def on_page_content(self, content: str, page: Page, config: MkDocsConfig, files: Files) -> str:

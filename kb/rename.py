@@ -20,7 +20,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .diagnostics import did_you_mean
-from .newnote import UsageError, validate_fname
+from .newnote import validate_fname
 from .project import Project
 from .refs import parse_ref, with_fname
 from .syntax import _inline_code_spans, code_line_mask, fences
@@ -71,11 +71,12 @@ class Mapper:
 
 
 def plan_rename(project: Project, old: str, new: str) -> RenamePlan:
-    try:
-        validate_fname(old, "OLD")
-        validate_fname(new, "NEW")
-    except UsageError as e:
-        raise RenameRefused(str(e)) from e
+    """Every change the rename makes, in memory. UsageError for malformed names (exit 2),
+    RenameRefused when the rename cannot be done as asked (exit 1)."""
+    validate_fname(old, "OLD")
+    validate_fname(new, "NEW")
+    if old == "root":
+        raise RenameRefused('"root" is the home page; rename the notes below it instead')
     if old == new:
         raise RenameRefused(f'OLD and NEW are both "{old}"; nothing to rename')
     for ns in ("tags.", "user."):
@@ -178,8 +179,7 @@ def rewrite_note(note: Note, mapped: Mapper, exists: Callable[[str], bool]) -> t
             if target is not None:
                 edits.append((base + tok.start + 1, base + tok.end, target[len(prefix):]))
     edits.extend((base + s, base + e, r) for s, e, r in _md_link_edits(note, mapped))
-    if mapped.old.startswith("tags."):
-        edits.extend(_fm_tag_edits(text, mapped))
+    edits.extend(_fm_edits(text, note.fname, mapped))
     return apply_edits(text, edits), len(edits)
 
 
@@ -202,30 +202,40 @@ def _md_link_edits(note: Note, mapped: Mapper) -> list[Edit]:
     return out
 
 
-def _fm_tag_edits(text: str, mapped: Mapper) -> list[Edit]:
-    """Frontmatter `tags` values (a string or a list; '#' prefix allowed) naming renamed tags."""
+def _fm_edits(text: str, fname: str, mapped: Mapper) -> list[Edit]:
+    """Frontmatter values naming renamed notes: `tags` (a string or a list, '#' allowed) and the
+    `fname` / `hpath` that old Dendron versions wrote into a moved note itself."""
     m = FM_RE.match(text)
     if not m or m.group(1) is None:
         return []
-    start = m.start(1)
+    moved = mapped(fname)
+    if not mapped.old.startswith("tags.") and moved is None:
+        return []
+    src, start = m.group(1), m.start(1)
     try:
-        root = yaml.compose(m.group(1), Loader=yaml.SafeLoader)
+        root = yaml.compose(src, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
         return []
     if not isinstance(root, MappingNode):
         return []
     out: list[Edit] = []
     for key, value in root.value:
-        if not (isinstance(key, ScalarNode) and key.value == "tags"):
+        if not isinstance(key, ScalarNode):
             continue
-        items = value.value if isinstance(value, SequenceNode) else [value]
-        for node in items:
-            if isinstance(node, ScalarNode):
-                name = node.value.strip().lstrip("#").strip()
-                target = mapped("tags." + name) if name else None
-                if target is not None:
-                    out.extend((start + s, start + e, r) for s, e, r in _scalar_edit(m.group(1), node, name, target[5:]))
-    return out
+        if key.value == "tags":
+            for node in value.value if isinstance(value, SequenceNode) else [value]:
+                if isinstance(node, ScalarNode):
+                    name = node.value.strip().lstrip("#").strip()
+                    target = mapped("tags." + name) if name else None
+                    if target is not None:
+                        out.extend(_scalar_edit(src, node, name, target[5:]))
+        elif key.value in ("fname", "hpath") and moved is not None and isinstance(value, ScalarNode):
+            said = value.value.strip()
+            if said == fname:
+                out.extend(_scalar_edit(src, value, said, moved))
+            elif said == fname.replace(".", "/"):
+                out.extend(_scalar_edit(src, value, said, moved.replace(".", "/")))
+    return [(start + s, start + e, r) for s, e, r in out]
 
 
 def _scalar_edit(src: str, node: Node, old: str, new: str) -> list[Edit]:

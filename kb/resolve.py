@@ -60,7 +60,7 @@ class Resolver:
 
     def resolve(self, ref: Ref, from_fname: str, suggest: bool = False) -> Target:
         """Where a reference goes; `suggest` adds a did-you-mean to errors (only messages need it)."""
-        if URL_RE.match(ref.target_text):   # [[text|https://...]]: a web link written as a wikilink
+        if not ref.vault and URL_RE.match(ref.target_text):   # [[text|https://...]]: a web link written as a wikilink
             return Target("", None, ref.alias or ref.target_text, url=ref.target_text)
         fname = ref.fname or from_fname
         page = self.hierarchy.pages.get(fname)

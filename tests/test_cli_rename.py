@@ -138,6 +138,16 @@ def test_rename_user_note_rewrites_mentions(proj: Path) -> None:
     assert "Asked @alice-b, mailed alice@example.com." in (proj / "notes" / "meeting.md").read_text(encoding="utf-8")
 
 
+def test_old_dendron_fname_and_hpath_follow_the_move(proj: Path) -> None:
+    write_note(proj, "hardware.gpu.a100", "Ampere.\n", extra="fname: hardware.gpu.a100\nhpath: hardware/gpu/a100\n")
+    r = run_kb("rename", "hardware.gpu", "hardware.accel", cwd=proj)
+    assert r.returncode == 0, r.stderr
+    text = (proj / "notes" / "hardware.accel.a100.md").read_text(encoding="utf-8")
+    assert "fname: hardware.accel.a100\nhpath: hardware/accel/a100\n" in text
+    assert run_kb("check", "--strict", cwd=proj).returncode == 1     # only the planted broken links in refs
+    assert "frontmatter-hierarchy" not in run_kb("check", cwd=proj).stdout
+
+
 def test_dry_run_lists_and_changes_nothing(proj: Path) -> None:
     before = tree_bytes(proj)
     r = run_kb("rename", "hardware.gpu", "hardware.accel", "--dry-run", cwd=proj)
@@ -171,12 +181,14 @@ def test_missing_old_is_refused(proj: Path) -> None:
     assert tree_bytes(proj) == before
 
 
-@pytest.mark.parametrize("old,new", [("hardware.gpu", "hardware gpu"), ("hardware.gpu", "a..b"),
-                                     ("hardware.gpu", "hardware.gpu"), ("tags.inference", "inference")])
-def test_bad_names_are_refused(proj: Path, old: str, new: str) -> None:
+@pytest.mark.parametrize("old,new,code", [
+    ("hardware.gpu", "hardware gpu", 2), ("hardware.gpu", "a..b", 2), ("hardware.gpu.md", "x", 2),   # malformed
+    ("hardware.gpu", "hardware.gpu", 1), ("tags.inference", "inference", 1), ("root", "home", 1),    # refused
+])
+def test_bad_names_are_refused(proj: Path, old: str, new: str, code: int) -> None:
     before = tree_bytes(proj)
     r = run_kb("rename", old, new, cwd=proj)
-    assert r.returncode == 1, r.stderr
+    assert r.returncode == code, r.stderr
     assert r.stderr.startswith("kb rename: ")
     assert tree_bytes(proj) == before
 
