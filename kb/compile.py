@@ -270,8 +270,10 @@ class Site:
         parts: list[str] = []
         crumbs = self.hierarchy.ancestors(fname)
         if crumbs:
-            links = " / ".join(f"[{md_text(self.hierarchy.pages[c].title)}]({src_of(c)})" for c in crumbs)
-            parts.append(f'<nav class="kb-breadcrumbs" markdown="1">{links}</nav>\n')
+            # Raw HTML: the ancestors always exist, and md_in_html on every page costs build time.
+            links = " / ".join(f'<a href="{html.escape(relative_url(fname, c), quote=True)}">'
+                               f'{html.escape(self.hierarchy.pages[c].title)}</a>' for c in crumbs)
+            parts.append(f'<nav class="kb-breadcrumbs" aria-label="Breadcrumbs">{links}</nav>\n')
         body = self._rewrite(fname, self.expanded(fname).text) if note is not None else ""
         if not any(h.level == 1 for h in (self.expanded(fname).headings if note is not None else [])):
             parts.append(f"# {md_text(page.title)} {{: #kb-title }}\n")

@@ -99,7 +99,10 @@ class KbAdapter:
         if self.site is None or fname not in self.site.pages:
             return markdown
         # The title MkDocs shows in <title>, the footer and search: Dendron's, not the file name's.
-        page.meta["title"] = self.site.hierarchy.pages[fname].title
+        kb_page = self.site.hierarchy.pages[fname]
+        page.meta["title"] = kb_page.title
+        if kb_page.kind != "note":   # stubs, tag and user pages only list links: keep search to notes
+            page.meta["search"] = {"exclude": True}
         return self.site.pages[fname].markdown
 
     def on_page_content(self, content: str, page: Page, config: MkDocsConfig, files: Files) -> str:
