@@ -10,7 +10,7 @@ from .compile import Site
 from .diagnostics import Diagnostic, did_you_mean
 from .hierarchy import parent_of
 from .project import Project, load_project
-from .syntax import _inline_code_spans
+from .syntax import inline_code_spans
 from .vault import Note, Vault
 
 DERIVED_KEYS = ("fname", "hpath", "parent", "children")
@@ -103,7 +103,7 @@ def md_link_problems(note: Note, docs_dir: Path, known: Iterable[str] = ()) -> l
     for i, line in enumerate(note.lines):
         if mask[i] or ".md" not in line:
             continue
-        spans = _inline_code_spans(line) if "`" in line else []
+        spans = inline_code_spans(line) if "`" in line else []
         for m in MD_LINK_RE.finditer(line):
             target = unquote(m["target"])
             if "://" in target or target.startswith(("/", "mailto:")) or any(s <= m.start() < e for s, e in spans):

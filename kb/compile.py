@@ -74,6 +74,7 @@ class Site:
         self.backlinks: dict[str, set[str]] = {}
         self.data_pages: dict[str, set[str]] = {}       # note fname -> pages whose tables show rows about it
         self.blocks: dict[str, RenderedBlock] = {}
+        self._block_checks: dict[tuple[str, str], list[tuple]] = {}
         self.pages: dict[str, Page] = {}
 
         published = self.vault.published
@@ -89,7 +90,7 @@ class Site:
         self._check_ids()
         # Prepared notes are needed by every pass; expanded pages and their anchors only
         # where something asks (a check touches few pages, a build all of them).
-        self.prepared = {f: Doc(self._prepare(n)) for f, n in published.items()}
+        self.prepared = {f: self._prepared_doc(n) for f, n in published.items()}
         self.resolver = Resolver(self.vault, self.hierarchy, self.anchors)
         self.expander = Expander(self.prepared.get, self._child_notes, self.resolver.parse)
         self._expanded: dict[str, Doc] = {}
@@ -135,6 +136,10 @@ class Site:
         return [c for c in page.children if self.hierarchy.pages[c].kind == "note"] if page else []
 
     # -- pass 1: prepare --------------------------------------------------------
+    def _prepared_doc(self, note: Note) -> Doc:
+        text = self._prepare(note)
+        return note.doc if text == note.body else Doc(text)   # most notes: reuse the parse
+
     def _prepare(self, note: Note) -> str:
         body = note.body
         if "{{" in body:
@@ -176,7 +181,7 @@ class Site:
             return key
         from .data import check_block, render_block
         if not self.render_pages:     # checking only: validate the block, draw nothing
-            self.diagnostics.extend(check_block(kind, fence.body, self.data, note_path=note.rel, body_line=body_line))
+            self.diagnostics.extend(self._checked_block(kind, fence.body, note.rel, body_line))
             self.blocks[key] = RenderedBlock(key, "", note.fname, [], set())
             return key
         res = render_block(kind, fence.body, self.data, note_path=note.rel, body_line=body_line,
@@ -186,6 +191,19 @@ class Site:
         for target in res.linked_notes:
             self.data_pages.setdefault(target, set()).add(note.fname)
         return key
+
+    def _checked_block(self, kind: str, body: str, path: str, body_line: int) -> list[Diagnostic]:
+        """check_block, once per distinct block text (vaults repeat blocks); lines moved to this note."""
+        from .data import check_block
+        memo = self._block_checks.get((kind, body))
+        if memo is None:
+            found = check_block(kind, body, self.data, note_path=path, body_line=body_line)
+            # Lines in the note are kept relative to the block; other files' (a CSV's) as they are.
+            memo = self._block_checks[(kind, body)] = [
+                (None, d.line - body_line, d.col, d.severity, d.message, d.code) if d.path == path
+                else (d.path, d.line, d.col, d.severity, d.message, d.code) for d in found]
+        return [Diagnostic(other or path, line if other else line + body_line, col, sev, msg, code)
+                for other, line, col, sev, msg, code in memo]
 
     # -- pass 2: the expanded pages and their anchors, on demand -----------------
     def expanded(self, fname: str) -> Doc:

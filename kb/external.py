@@ -22,7 +22,7 @@ from typing import Iterable
 from urllib.parse import urljoin, urlsplit
 
 from .diagnostics import Diagnostic
-from .syntax import _inline_code_spans
+from .syntax import inline_code_spans
 from .vault import Note
 
 CACHE_FILE = Path(".kb-cache") / "external.json"
@@ -58,7 +58,7 @@ def find_urls(note: Note) -> list[UrlUse]:
     for i, line in enumerate(note.lines):
         if mask[i] or "://" not in line:
             continue
-        spans = _inline_code_spans(line) if "`" in line else []
+        spans = inline_code_spans(line) if "`" in line else []
         pos = 0
         while True:
             m = URL_START_RE.search(line, pos)

@@ -23,7 +23,7 @@ from .diagnostics import did_you_mean
 from .newnote import validate_fname
 from .project import Project
 from .refs import parse_ref, with_fname
-from .syntax import _inline_code_spans, code_line_mask, fences
+from .syntax import inline_code_spans, code_line_mask, fences
 from .vault import FM_RE, Note, parse_note
 
 FAIL_AFTER_ENV = "KB_RENAME_FAIL_AFTER"
@@ -193,7 +193,7 @@ def _md_link_edits(note: Note, mapped: Mapper) -> list[Edit]:
     offset = 0
     for i, line in enumerate(lines):
         if not mask[i] and ".md" in line:
-            spans = _inline_code_spans(line) if "`" in line else []
+            spans = inline_code_spans(line) if "`" in line else []
             for m in MD_LINK_RE.finditer(line):
                 target = mapped(m["fname"])
                 if target is not None and not any(s <= m.start() < e for s, e in spans):

@@ -143,7 +143,7 @@ def code_line_mask(lines: list[str], fence_list: list[Fence] | None = None) -> l
     return mask
 
 
-def _inline_code_spans(line: str) -> list[tuple[int, int]]:
+def inline_code_spans(line: str) -> list[tuple[int, int]]:
     """Column ranges of inline code spans (CommonMark: a run of N backticks closes with N)."""
     spans, i = [], 0
     while True:
@@ -173,7 +173,7 @@ class TextIndex:
         if "`" in text:
             for m in _BACKTICK_LINE_RE.finditer(text):
                 if not self._in(ranges, m.start()):
-                    ranges.extend((m.start() + a, m.start() + b) for a, b in _inline_code_spans(m[0]))
+                    ranges.extend((m.start() + a, m.start() + b) for a, b in inline_code_spans(m[0]))
         ranges.sort()
         self.code = ranges
         self._code_starts = [r[0] for r in ranges]
