@@ -32,13 +32,12 @@ theme:
   custom_dir: {overrides}
 hooks:
   - {hook}
-markdown_extensions:
+markdown_extensions:       # stock's set (tables, toc), plus the two the engine's output uses
   - attr_list
   - md_in_html
   - tables
   - toc:
       permalink: true
-  - pymdownx.superfences
 """
 
 

@@ -59,6 +59,7 @@ class Page:
     fname: str
     markdown: str
     blocks: list[RenderedBlock] = field(default_factory=list)
+    html: str | None = None     # finished HTML for generated pages (no Markdown to convert)
 
 
 class Site:
@@ -99,7 +100,8 @@ class Site:
             self._check_note(note)
         if render_pages:
             for page in self.hierarchy.pages.values():
-                self.pages[page.fname] = self._render_page(page.fname)
+                render = self._render_page if page.kind == "note" else self._render_generated
+                self.pages[page.fname] = render(page.fname)
 
     # -- pass 0: what the hierarchy needs ---------------------------------------
     def _collect_tags(self, notes: dict[str, Note]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -292,24 +294,21 @@ class Site:
             links = " / ".join(f'<a href="{html.escape(relative_url(fname, c), quote=True)}">'
                                f'{html.escape(self.hierarchy.pages[c].title)}</a>' for c in crumbs)
             parts.append(f'<nav class="kb-breadcrumbs" aria-label="Breadcrumbs">{links}</nav>\n')
-        body = self._rewrite(fname, self.expanded(fname).text) if note is not None else ""
-        if not any(h.level == 1 for h in (self.expanded(fname).headings if note is not None else [])):
+        assert note is not None
+        body = self._rewrite(fname, self.expanded(fname).text)
+        if not any(h.level == 1 for h in self.expanded(fname).headings):
             parts.append(f"# {md_text(page.title)} {{: #kb-title }}\n")
-        if note is None:
-            parts.append(self._generated_intro(page))
-        else:
-            if note.desc and page.kind == "note" and fname != ROOT:
-                desc = self._rewrite(fname, self._fm_vars(note, note.desc).replace("\n", " "))
-                parts.append(f'<p class="kb-desc" markdown="1">{desc}</p>\n')
-            parts.append(body)
+        if note.desc and fname != ROOT:
+            desc = self._rewrite(fname, self._fm_vars(note, note.desc).replace("\n", " "))
+            parts.append(f'<p class="kb-desc" markdown="1">{desc}</p>\n')
+        parts.append(body)
         if "kbquestions" in body:
             qkey = "kbquestions" + fname.replace(".", "x")
             parts[-1] = parts[-1].replace(qkey, self._questions_md())
         if page.kind == "note" and fname.startswith("tags.") and fname[5:] in self.tagged:
             parts.append(self._list_section("Notes tagged #" + fname[5:], self.tagged[fname[5:]], "kb-tagged"))
-        show_children = note is None or note.child_links
         kids = [c for c in page.children if self.hierarchy.pages[c].in_nav]
-        if kids and show_children and page.kind == "note":
+        if kids and note.child_links:
             parts.append(self._list_section("Children", kids, "kb-children", with_desc=True))
         back = sorted(self.backlinks.get(fname, ()), key=lambda f: self.hierarchy.pages[f].title.casefold())
         if back:
@@ -317,24 +316,62 @@ class Site:
         data_refs = sorted(self.data_pages.get(fname, set()) - {fname})
         if data_refs:
             parts.append(self._list_section("In the data", data_refs, "kb-in-the-data"))
-        if note is not None and note.updated:
+        if note.updated:
             day = dt.datetime.fromtimestamp(note.updated / 1000, dt.timezone.utc).strftime("%Y-%m-%d")
             parts.append(f'\n<p class="kb-updated">Updated <time datetime="{day}">{day}</time></p>\n')
-        blocks = [b for k, b in self.blocks.items() if k in body]
+        blocks = [self.blocks[k] for k in dict.fromkeys(_BLOCK_KEY_RE.findall(body)) if k in self.blocks]
         return Page(fname, "\n".join(parts), blocks)
 
-    def _generated_intro(self, page) -> str:
+    def _render_generated(self, fname: str) -> Page:
+        """Stub, tag and user pages as finished HTML: only links the hierarchy vouches for, and
+        no Markdown pass (a deep vault has more stubs than notes)."""
+        page = self.hierarchy.pages[fname]
+        crumbs = self.hierarchy.ancestors(fname)
+        out = []
+        if crumbs:
+            out.append('<nav class="kb-breadcrumbs" aria-label="Breadcrumbs">'
+                       + " / ".join(self._a(fname, c) for c in crumbs) + "</nav>")
+        out.append(f'<h1 id="kb-title">{html.escape(page.title)}{_permalink("kb-title")}</h1>')
         if page.kind == "tag":
-            name = page.fname[5:]
-            return self._list_section(f"Notes tagged #{name}", self.tagged.get(name, []), "kb-tagged", level=2)
-        if page.kind == "user":
-            name = page.fname[5:]
-            return self._list_section(f"Notes mentioning @{name}", self.mentions.get(name, []), "kb-mentions", level=2)
-        kids = page.children
-        return ("This page has no note of its own; it groups the notes below it.\n\n"
-                + self._list_section("Children", kids, "kb-children", with_desc=True))
+            name = fname[5:]
+            out.append(self._list_html(fname, f"Notes tagged #{name}", self.tagged.get(name, []), "kb-tagged"))
+        elif page.kind == "user":
+            name = fname[5:]
+            out.append(self._list_html(fname, f"Notes mentioning @{name}", self.mentions.get(name, []), "kb-mentions"))
+        else:
+            out.append("<p>This page has no note of its own; it groups the notes below it.</p>")
+            out.append(self._list_html(fname, "Children", page.children, "kb-children", with_desc=True))
+        return Page(fname, "", [], html="\n".join(out))
 
-    def _list_section(self, title: str, fnames: list[str], anchor: str, *, with_desc: bool = False, level: int = 2) -> str:
+    def _a(self, here: str, to: str) -> str:
+        return (f'<a href="{html.escape(relative_url(here, to), quote=True)}">'
+                f'{html.escape(self.hierarchy.pages[to].title)}</a>')
+
+    def _list_html(self, here: str, title: str, fnames: list[str], anchor: str, *, with_desc: bool = False) -> str:
+        items = []
+        for f in fnames:
+            p = self.hierarchy.pages.get(f)
+            if p is None:
+                continue
+            desc = ""
+            if with_desc and p.note is not None and p.note.desc:
+                desc = " — " + html.escape(self._plain(f, self._fm_vars(p.note, p.note.desc)))
+            items.append(f"<li>{self._a(here, f)}{desc}</li>")
+        return f'<h2 id="{anchor}">{html.escape(title)}{_permalink(anchor)}</h2>\n<ul>{"".join(items)}</ul>'
+
+    def _plain(self, fname: str, text: str) -> str:
+        """Text with wikilinks, tags and user tags reduced to what they show."""
+        if "[[" not in text:
+            return text
+        out, pos = [], 0
+        for tok in scan(text, ("link", "embed")):
+            out.append(text[pos:tok.start])
+            out.append(self.resolver.resolve(self.resolver.parse(tok.value), fname).text)
+            pos = tok.end
+        out.append(text[pos:])
+        return "".join(out)
+
+    def _list_section(self, title: str, fnames: list[str], anchor: str, *, with_desc: bool = False) -> str:
         items = []
         for f in fnames:
             p = self.hierarchy.pages.get(f)
@@ -342,9 +379,9 @@ class Site:
                 continue
             line = f"- [{md_text(p.title)}]({src_of(f)})"
             if with_desc and p.note is not None and p.note.desc:
-                line += f" — {md_text(p.note.desc)}"
+                line += " — " + self._rewrite(f, self._fm_vars(p.note, p.note.desc).replace("\n", " "))
             items.append(line)
-        return f"\n{'#' * level} {title} {{: #{anchor} }}\n\n" + "\n".join(items) + "\n"
+        return f"\n## {title} {{: #{anchor} }}\n\n" + "\n".join(items) + "\n"
 
     def _questions_md(self) -> str:
         """Every heading ending in '?' in the vault, grouped by note, in navigation order."""
@@ -383,6 +420,13 @@ class Site:
             if notes[0].published:
                 out[nid] = notes[0].fname
         return out
+
+
+_BLOCK_KEY_RE = re.compile(r"kbblock\d+x")
+
+
+def _permalink(anchor: str) -> str:
+    return f'<a class="headerlink" href="#{anchor}" title="Permanent link">&para;</a>'
 
 
 def _slug(fname: str) -> str:

@@ -103,13 +103,14 @@ class KbAdapter:
         page.meta["title"] = kb_page.title
         if kb_page.kind != "note":   # stubs, tag and user pages only list links: keep search to notes
             page.meta["search"] = {"exclude": True}
-        return self.site.pages[fname].markdown
+        return self.site.pages[fname].markdown   # '' for generated pages: their HTML comes in on_page_content
 
     def on_page_content(self, content: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         fname = _fname(page)
         if self.site is None or fname not in self.site.pages:
             return content
-        return self.site.finish_html(fname, content)
+        generated = self.site.pages[fname].html
+        return generated if generated is not None else self.site.finish_html(fname, content)
 
     def on_page_context(self, context: dict, page: Page, config: MkDocsConfig, nav: Navigation) -> dict:
         fname = _fname(page)

@@ -19,6 +19,9 @@ from yaml.nodes import MappingNode, ScalarNode
 
 from kb.diagnostics import Diagnostic, did_you_mean
 
+# libyaml when present: block specs are parsed once per block per build.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _GLOB_CHARS = set("*?[")
 
 
@@ -59,7 +62,7 @@ def load_links(path: Path, display: str, note_exists: Callable[[str], bool],
     if not path.is_file():
         return rules, diags
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         mark = getattr(e, "problem_mark", None)
         diags.append(Diagnostic(display, mark.line + 1 if mark else 0, mark.column + 1 if mark else 0,

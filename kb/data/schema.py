@@ -16,6 +16,9 @@ from kb.diagnostics import Diagnostic, did_you_mean
 
 from .store import list_csvs
 
+# libyaml when present: block specs are parsed once per block per build.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 RULE_KEYS = ("required", "numeric")
 
 
@@ -37,7 +40,7 @@ def load_schema(path: Path, display: str, data_dir: Path) -> tuple[dict[str, Rul
     if not path.is_file():
         return schema, diags
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         mark = getattr(e, "problem_mark", None)
         diags.append(Diagnostic(display, mark.line + 1 if mark else 0, mark.column + 1 if mark else 0,

@@ -18,6 +18,9 @@ from kb.diagnostics import Diagnostic, did_you_mean
 
 from . import expr as exprmod
 
+# libyaml when present: block specs are parsed once per block per build.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 T = TypeVar("T")
 
 DATA_KEYS = ("source", "merge", "where", "derive", "columns", "sort", "head", "limit",
@@ -163,13 +166,15 @@ class _Parser:
     def parse(self, body: str) -> BlockSpec | None:
         spec = BlockSpec(kind=self.kind, line=self.body_line)
         try:
-            root = yaml.compose(body, Loader=yaml.SafeLoader)
+            root = yaml.compose(body, Loader=_LOADER)
         except yaml.MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
             line = self.body_line + (mark.line if mark else 0)
             col = mark.column + 1 if mark else 0
             hint = ""
-            if "'`'" in str(e.problem):
+            # libyaml does not name the character; look at the value where it stopped.
+            at = body.split("\n")[mark.line][mark.column:] if mark and mark.line < len(body.split("\n")) else ""
+            if "'`'" in str(e.problem) or at.startswith("`"):
                 hint = " (a value that starts with a backtick must be quoted: where: \"`A b` > 1\")"
             self.diags.append(Diagnostic(self.note_path, line, col, "error",
                                          f"{self.kind}: invalid YAML: {e.problem or e}{hint}", "data-bad-yaml"))
