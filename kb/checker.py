@@ -10,7 +10,7 @@ from .compile import Site
 from .diagnostics import Diagnostic, did_you_mean
 from .hierarchy import parent_of
 from .project import Project, load_project
-from .syntax import inline_code_spans
+from .syntax import prose_lines
 from .vault import Note, Vault
 
 DERIVED_KEYS = ("fname", "hpath", "parent", "children")
@@ -44,7 +44,7 @@ def derived_field_problems(note: Note, vault: Vault) -> list[Diagnostic]:
     out: list[Diagnostic] = []
 
     def warn(key: str, message: str) -> None:
-        out.append(Diagnostic(note.rel, fm_line(note, key), 1, "warning",
+        out.append(Diagnostic(note.rel, note.fm_line(key), 1, "warning",
                               f"frontmatter {message}; Dendron derives it from the file name: "
                               f"remove `{key}:` or correct it", "frontmatter-hierarchy"))
 
@@ -85,14 +85,6 @@ def _note_named(ref: str, vault: Vault) -> str | None:
     return None
 
 
-def fm_line(note: Note, key: str) -> int:
-    """1-based line of a top-level frontmatter key (1 when not found)."""
-    for i, line in enumerate(note.text.split("\n")[:note.body_line], start=1):
-        if line.startswith(f"{key}:"):
-            return i
-    return 1
-
-
 # -- ordinary Markdown links to note files -----------------------------------------------------
 def md_link_problems(note: Note, docs_dir: Path, known: Iterable[str] = ()) -> list[Diagnostic]:
     """`[x](a.b.md)` whose file is not in the vault (MkDocs warns; --strict fails)."""
@@ -100,13 +92,10 @@ def md_link_problems(note: Note, docs_dir: Path, known: Iterable[str] = ()) -> l
         return []
     out: list[Diagnostic] = []
     mask = note.code_mask
-    for i, line in enumerate(note.lines):
-        if mask[i] or ".md" not in line:
-            continue
-        spans = inline_code_spans(line) if "`" in line else []
+    for i, line, in_code in prose_lines(note.lines, mask, ".md"):
         for m in MD_LINK_RE.finditer(line):
             target = unquote(m["target"])
-            if "://" in target or target.startswith(("/", "mailto:")) or any(s <= m.start() < e for s, e in spans):
+            if "://" in target or target.startswith(("/", "mailto:")) or in_code(m.start()):
                 continue
             if not (docs_dir / target).resolve().is_file():
                 line_no, col = note.file_pos(i, m.start("target"))

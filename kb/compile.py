@@ -130,7 +130,7 @@ class Site:
         for nid, notes in self.vault.by_id.items():
             for other in notes[1:]:
                 self.diagnostics.append(Diagnostic(
-                    other.rel, _fm_line(other, "id"), 1, "error",
+                    other.rel, other.fm_line("id"), 1, "error",
                     f'duplicate id "{nid}" (also in {notes[0].rel}): give this note a new unique id', "duplicate-id"))
 
     def _child_notes(self, fname: str) -> list[str]:
@@ -290,17 +290,17 @@ class Site:
         parts: list[str] = []
         crumbs = self.hierarchy.ancestors(fname)
         if crumbs:
-            # Raw HTML: the ancestors always exist, and md_in_html on every page costs build time.
-            links = " / ".join(f'<a href="{html.escape(relative_url(fname, c), quote=True)}">'
-                               f'{html.escape(self.hierarchy.pages[c].title)}</a>' for c in crumbs)
-            parts.append(f'<nav class="kb-breadcrumbs" aria-label="Breadcrumbs">{links}</nav>\n')
+            # Markdown links (MkDocs validates them) in a paragraph classed by attr_list.
+            links = " / ".join(f"[{md_text(self.hierarchy.pages[c].title)}]({src_of(c)})" for c in crumbs)
+            parts.append(f"{links}\n{{: .kb-breadcrumbs }}\n")
         assert note is not None
         body = self._rewrite(fname, self.expanded(fname).text)
         if not any(h.level == 1 for h in self.expanded(fname).headings):
             parts.append(f"# {md_text(page.title)} {{: #kb-title }}\n")
         if note.desc and fname != ROOT:
             desc = self._rewrite(fname, self._fm_vars(note, note.desc).replace("\n", " "))
-            parts.append(f'<p class="kb-desc" markdown="1">{desc}</p>\n')
+            desc = re.sub(r"^\s*([#>*+\-=]|\d+[.)])", r"\\\1", desc)   # one paragraph, whatever it starts with
+            parts.append(f"{desc}\n{{: .kb-desc }}\n")
         parts.append(body)
         if "kbquestions" in body:
             qkey = "kbquestions" + fname.replace(".", "x")
@@ -440,13 +440,6 @@ def _fm_has(fm: dict, dotted: str) -> bool:
             return False
         value = value[part]
     return True
-
-
-def _fm_line(note: Note, key: str) -> int:
-    for i, line in enumerate(note.text.split("\n")[:note.body_line], start=1):
-        if line.startswith(f"{key}:"):
-            return i
-    return 1
 
 
 _BLOCK_ANCHOR_LINE = re.compile(r"(?m)(?:(?<=\s)|^)\^([A-Za-z0-9][\w\-]*)[ \t]*$")

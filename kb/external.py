@@ -22,7 +22,7 @@ from typing import Iterable
 from urllib.parse import urljoin, urlsplit
 
 from .diagnostics import Diagnostic
-from .syntax import inline_code_spans
+from .syntax import prose_lines
 from .vault import Note
 
 CACHE_FILE = Path(".kb-cache") / "external.json"
@@ -55,10 +55,7 @@ def find_urls(note: Note) -> list[UrlUse]:
     """http(s) URLs in Markdown links, autolinks and bare text; never in code."""
     out: list[UrlUse] = []
     mask = note.code_mask
-    for i, line in enumerate(note.lines):
-        if mask[i] or "://" not in line:
-            continue
-        spans = inline_code_spans(line) if "`" in line else []
+    for i, line, in_code in prose_lines(note.lines, mask, "://"):
         pos = 0
         while True:
             m = URL_START_RE.search(line, pos)
@@ -66,7 +63,7 @@ def find_urls(note: Note) -> list[UrlUse]:
                 break
             url, end = _url_at(line, m.start())
             pos = max(end, m.end())
-            if any(s <= m.start() < e for s, e in spans) or not _real_host(url):
+            if in_code(m.start()) or not _real_host(url):
                 continue
             ln, col = note.file_pos(i, m.start())
             out.append(UrlUse(url, note.rel, ln, col))

@@ -162,6 +162,16 @@ def inline_code_spans(line: str) -> list[tuple[int, int]]:
         i = e + close.end()
 
 
+def prose_lines(lines: list[str], mask: list[bool], needle: str):
+    """(index, line, in_code) for lines outside fences that contain `needle`; in_code(col) says
+    whether a column falls in an inline code span."""
+    for i, line in enumerate(lines):
+        if mask[i] or needle not in line:
+            continue
+        spans = inline_code_spans(line) if "`" in line else []
+        yield i, line, (lambda col, spans=spans: any(a <= col < b for a, b in spans))
+
+
 class TextIndex:
     """Line starts and code ranges of one text, for offset -> (line, col) and 'is this code?'."""
 

@@ -188,6 +188,13 @@ class Note:
     def tokens(self) -> list[Token]:
         return scan(self.body, index=self.doc.index) if self.body else []
 
+    def fm_line(self, key: str) -> int:
+        """1-based line of a top-level frontmatter key (1 when not found)."""
+        for i, line in enumerate(self.text.split("\n")[:self.body_line], start=1):
+            if line.startswith(f"{key}:"):
+                return i
+        return 1
+
     def file_pos(self, body_line: int, col: int = 0) -> tuple[int, int]:
         """1-based (line, col) in the file for a 0-based body position."""
         return self.body_line + body_line + 1, col + 1

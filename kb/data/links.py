@@ -14,13 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-import yaml
 from yaml.nodes import MappingNode, ScalarNode
 
+from .yamlfile import compose_file
 from kb.diagnostics import Diagnostic, did_you_mean
 
-# libyaml when present: block specs are parsed once per block per build.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _GLOB_CHARS = set("*?[")
 
@@ -59,15 +57,8 @@ def load_links(path: Path, display: str, note_exists: Callable[[str], bool],
         line, col = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (0, 0)
         diags.append(Diagnostic(display, line, col, "error", message, code))
 
-    if not path.is_file():
-        return rules, diags
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=_LOADER)
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        mark = getattr(e, "problem_mark", None)
-        diags.append(Diagnostic(display, mark.line + 1 if mark else 0, mark.column + 1 if mark else 0,
-                                "error", f"invalid YAML: {getattr(e, 'problem', None) or e}", "data-links"))
-        return rules, diags
+    root, problems = compose_file(path, display, "data-links")
+    diags.extend(problems)
     if root is None:
         return rules, diags
     if not isinstance(root, MappingNode):

@@ -9,15 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kb.diagnostics import Diagnostic, did_you_mean
 
+from .yamlfile import compose_file
 from .store import list_csvs
 
-# libyaml when present: block specs are parsed once per block per build.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 RULE_KEYS = ("required", "numeric")
 
@@ -37,15 +35,8 @@ def load_schema(path: Path, display: str, data_dir: Path) -> tuple[dict[str, Rul
         line, col = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (0, 0)
         diags.append(Diagnostic(display, line, col, "error", message, "data-schema"))
 
-    if not path.is_file():
-        return schema, diags
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=_LOADER)
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        mark = getattr(e, "problem_mark", None)
-        diags.append(Diagnostic(display, mark.line + 1 if mark else 0, mark.column + 1 if mark else 0,
-                                "error", f"invalid YAML: {getattr(e, 'problem', None) or e}", "data-schema"))
-        return schema, diags
+    root, problems = compose_file(path, display, "data-schema")
+    diags.extend(problems)
     if root is None:
         return schema, diags
     if not isinstance(root, MappingNode):

@@ -14,12 +14,12 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .yamlfile import LOADER
+
 from kb.diagnostics import Diagnostic, did_you_mean
 
 from . import expr as exprmod
 
-# libyaml when present: block specs are parsed once per block per build.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 T = TypeVar("T")
 
@@ -166,7 +166,7 @@ class _Parser:
     def parse(self, body: str) -> BlockSpec | None:
         spec = BlockSpec(kind=self.kind, line=self.body_line)
         try:
-            root = yaml.compose(body, Loader=_LOADER)
+            root = yaml.compose(body, Loader=LOADER)
         except yaml.MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
             line = self.body_line + (mark.line if mark else 0)
