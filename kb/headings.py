@@ -28,6 +28,7 @@ def canonical(anchor: str) -> str:
     return re.sub(r"-+", "-", slugify(anchor.replace("_", "-"))).strip("-")
 
 
+@lru_cache(maxsize=65536)
 def heading_plain_text(md: str) -> str:
     """The text toc slugifies: inline Markdown rendered and tags stripped (close enough)."""
     t = WIKI_RE.sub(lambda m: m["inner"].split("|")[0], md)

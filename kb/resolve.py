@@ -51,15 +51,28 @@ class Resolver:
         self.hierarchy = hierarchy
         self.anchors = anchors      # fname -> ids of its built page, computed on demand
         self._names = list(hierarchy.pages)
+        # Big vaults link the same targets again and again: parse and resolve each text once.
+        self._parsed: dict[str, Ref] = {}
+        self._resolved: dict[tuple[str, str, bool], Target] = {}
 
     def exists(self, fname: str) -> bool:
         return fname in self.hierarchy.pages or fname in self.vault.notes
 
     def parse(self, inner: str) -> Ref:
-        return parse_ref(inner, self.exists)
+        ref = self._parsed.get(inner)
+        if ref is None:
+            ref = self._parsed[inner] = parse_ref(inner, self.exists)
+        return ref
 
     def resolve(self, ref: Ref, from_fname: str, suggest: bool = False) -> Target:
         """Where a reference goes; `suggest` adds a did-you-mean to errors (only messages need it)."""
+        key = (ref.raw, "" if ref.fname else from_fname, suggest)
+        hit = self._resolved.get(key)
+        if hit is None:
+            hit = self._resolved[key] = self._resolve(ref, from_fname, suggest)
+        return hit
+
+    def _resolve(self, ref: Ref, from_fname: str, suggest: bool) -> Target:
         if not ref.vault and URL_RE.match(ref.target_text):   # [[text|https://...]]: a web link written as a wikilink
             return Target("", None, ref.alias or ref.target_text, url=ref.target_text)
         fname = ref.fname or from_fname
@@ -70,12 +83,13 @@ class Resolver:
                 return Target(fname, None, ref.alias or note.title, private=True)
             hint = did_you_mean(fname, self._names) if suggest else ""
             return Target(fname, None, ref.alias or fname, f'no note named "{fname}"{hint}')
-        text = ref.alias or page.title
-        if ref.alias:
-            return replace(self._resolve_anchor(ref, fname, text, suggest), alias=True)
-        return self._resolve_anchor(ref, fname, text, suggest)
+        return self._resolve_anchor(ref, fname, ref.alias or page.title, suggest)
 
     def _resolve_anchor(self, ref: Ref, fname: str, text: str, suggest: bool) -> Target:
+        target = self._anchor_target(ref, fname, text, suggest)
+        return replace(target, alias=True) if ref.alias else target
+
+    def _anchor_target(self, ref: Ref, fname: str, text: str, suggest: bool) -> Target:
         if ref.block:
             idx = self.anchors(fname)
             if idx is None or ref.block not in idx.blocks:

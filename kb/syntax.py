@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from bisect import bisect_right
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 TokenKind = Literal["link", "embed", "tag", "user", "fmvar"]
 
@@ -29,8 +29,8 @@ BLOCK_ANCHOR_RE = re.compile(r"(?:^|\s)\^(?P<id>[A-Za-z0-9][\w\-]*)\s*$")
 HEADING_RE = re.compile(r"^(?P<hashes>#{1,6})[ \t]+(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """One piece of Dendron syntax (a tuple: big vaults make hundreds of thousands)."""
     kind: TokenKind
     start: int      # offset in the body
     end: int
@@ -88,7 +88,6 @@ def code_blocks(text: str, starts: list[int] | None = None) -> tuple[list[Fence]
     has_comment = _COMMENT_OPEN in text
     if not has_fence and not has_comment:
         return [], []
-    starts = starts if starts is not None else line_starts(text)
     out: list[Fence] = []
     comments: list[tuple[int, int]] = []
     pos = 0
@@ -116,16 +115,16 @@ def code_blocks(text: str, starts: list[int] | None = None) -> tuple[list[Fence]
             dedent = _dedent_re(len(fm[1].expandtabs(4))).search(text, fm.end())
             if dedent is not None and (closer is None or dedent.start() < closer.start()):
                 end = dedent.start() - 1
-                out.append(Fence(bisect_right(starts, fm.start()) - 1, bisect_right(starts, end) - 1,
+                out.append(Fence(text.count("\n", 0, fm.start()), text.count("\n", 0, end),
                                  fm[3].strip(), fm[1], text[fm.end() + 1:end], fm.start(), end))
                 pos = dedent.start()
                 continue
         if closer is None:   # unclosed: code to the end, as CommonMark says
-            out.append(Fence(bisect_right(starts, fm.start()) - 1, len(starts) - 1, fm[3].strip(), fm[1],
+            out.append(Fence(text.count("\n", 0, fm.start()), text.count("\n"), fm[3].strip(), fm[1],
                              text[fm.end() + 1:], fm.start(), len(text)))
             break
         body = text[fm.end() + 1:closer.start() - 1] if closer.start() > fm.end() + 1 else ""
-        out.append(Fence(bisect_right(starts, fm.start()) - 1, bisect_right(starts, closer.start()) - 1,
+        out.append(Fence(text.count("\n", 0, fm.start()), text.count("\n", 0, closer.start()),
                          fm[3].strip(), fm[1], body, fm.start(), closer.end()))
         pos = closer.end()
     return out, comments
@@ -177,8 +176,7 @@ class TextIndex:
 
     def __init__(self, text: str, comments_are_code: bool = True):
         self.text = text
-        self.starts = line_starts(text)
-        self.fences, comments = code_blocks(text, self.starts)
+        self.fences, comments = code_blocks(text)
         ranges = [(f.start, f.end) for f in self.fences] + (comments if comments_are_code else [])
         if "`" in text:
             for m in _BACKTICK_LINE_RE.finditer(text):
@@ -202,12 +200,14 @@ class TextIndex:
         return False
 
     def pos(self, offset: int) -> tuple[int, int]:
-        line = bisect_right(self.starts, offset) - 1
-        return line, offset - self.starts[line]
+        # Counting in C beats a table of line starts for the few tokens a note has.
+        text = self.text
+        return text.count("\n", 0, offset), offset - text.rfind("\n", 0, offset) - 1
 
-    def line_text(self, line: int) -> str:
-        end = self.starts[line + 1] - 1 if line + 1 < len(self.starts) else len(self.text)
-        return self.text[self.starts[line]:end]
+    def line_at(self, offset: int) -> str:
+        start = self.text.rfind("\n", 0, offset) + 1
+        end = self.text.find("\n", offset)
+        return self.text[start:end if end >= 0 else len(self.text)]
 
 
 def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "user", "fmvar"),
@@ -268,7 +268,7 @@ def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "use
             if not name or not free(m.start()):
                 continue
             line, col = ix.pos(m.start())
-            text = ix.line_text(line)
+            text = ix.line_at(m.start())
             if kind == "tag" and HEADING_RE.match(text):
                 continue
             if _in_url(text, col):

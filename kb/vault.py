@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -259,14 +260,14 @@ class Vault:
         self.root = (project_root or self.dir.parent).resolve()
         self.notes: dict[str, Note] = {}
         self.by_id: dict[str, list[Note]] = {}
-        for path in sorted(self.dir.glob("*.md")):
-            if not path.is_file():
+        try:
+            prefix = self.dir.relative_to(self.root).as_posix() + "/"
+        except ValueError:
+            prefix = self.dir.as_posix() + "/"
+        for entry in sorted(os.scandir(self.dir), key=lambda e: e.name):
+            if not entry.name.endswith(".md") or not entry.is_file():
                 continue
-            try:
-                rel = path.resolve().relative_to(self.root).as_posix()
-            except ValueError:
-                rel = path.as_posix()
-            note = load_note(path, rel)
+            note = load_note(Path(entry.path), prefix + entry.name)
             self.notes[note.fname] = note
             if note.id:
                 self.by_id.setdefault(note.id, []).append(note)
