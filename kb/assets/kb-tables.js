@@ -49,7 +49,7 @@
     th.setAttribute("aria-sort", dir === 1 ? "ascending" : "descending");
   }
 
-  function addFilter(block, table) {
+  function addFilter(table) {
     var tbody = table.tBodies[0];
     var total = tbody.rows.length;
     var wrap = document.createElement("div");
@@ -74,7 +74,9 @@
     });
     wrap.appendChild(input);
     wrap.appendChild(count);
-    block.insertBefore(wrap, block.firstChild);
+    // Right above the table (inside a chart's data <details> too), whatever wraps it.
+    var anchor = table.closest(".md-typeset__scrollwrap") || table;
+    anchor.parentNode.insertBefore(wrap, anchor);
   }
 
   function setup(table) {
@@ -93,7 +95,7 @@
       button.addEventListener("click", function () { sortBy(table, index, th); });
     });
     var block = table.closest(".kb-data");
-    if (block && table.tBodies[0].rows.length > FILTER_MIN_ROWS) addFilter(block, table);
+    if (block && table.tBodies[0].rows.length > FILTER_MIN_ROWS) addFilter(table);
   }
 
   function init() {

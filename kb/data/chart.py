@@ -12,6 +12,7 @@ import hashlib
 import html
 import io
 import re
+import textwrap
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -144,8 +145,8 @@ def _draw(lines: list[tuple[str, pd.DataFrame, str]], x: str, ys: list[str], spe
         ax.set_xlabel(x)
         if len(ys) == 1:
             ax.set_ylabel(ys[0])
-        if spec.title:
-            ax.set_title(spec.title)
+        if spec.title:   # wrapped: a long title would run past the figure's edges
+            ax.set_title("\n".join(textwrap.wrap(spec.title, 80)))
         if len(lines) > 1:
             ax.legend(loc="best", fontsize=9)
         fig.tight_layout()
