@@ -1,0 +1,115 @@
+"""A broken data block in a real site: the build goes on (error shown in place of the
+table, a warning naming the note and line), --strict fails, and `mkdocs serve` keeps
+serving and picks up the fix on the next rebuild."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CONFIG = f"""site_name: Data site
+docs_dir: notes
+theme:
+  name: material
+  custom_dir: {ROOT / 'overrides'}
+hooks:
+  - {ROOT / 'hooks' / 'kb_hook.py'}
+markdown_extensions: [attr_list, md_in_html, tables, {{toc: {{permalink: true}}}}]
+"""
+
+CSV = "Model,Batch Size,Throughput (/sec)\nbert,1,100\nbert,8,900\n<script>alert(1)</script>,4,50\n"
+
+GOOD = "```table\nsource: perf.csv\nsort: [-Throughput (/sec)]\n```\n"
+BROKEN = "```table\nsource: perf.csv\ncolumns: [Model, Throughput]\n```\n"
+
+
+def note(title: str, body: str) -> str:
+    return f"---\nid: {title.lower()}\ntitle: {title}\n---\n\nIntro line.\n\n{body}"
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "mkdocs.yml").write_text(CONFIG)
+    (tmp_path / "data" / "perf.csv").write_text(CSV)
+    (tmp_path / "notes" / "root.md").write_text(note("Home", "See [[good]] and [[broken]].\n"))
+    (tmp_path / "notes" / "good.md").write_text(note("Good", GOOD))
+    (tmp_path / "notes" / "broken.md").write_text(note("Broken", BROKEN))
+    return tmp_path
+
+
+def build(project: Path, *extra: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "-d", "site", *extra], cwd=project,
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_broken_block_does_not_stop_the_build(project: Path) -> None:
+    proc = build(project)
+    assert proc.returncode == 0, proc.stderr
+    # The warning names the note, the line of the bad key, and the known columns.
+    assert "notes/broken.md:10:" in proc.stderr and "Throughput" in proc.stderr, proc.stderr
+    broken = (project / "site" / "broken" / "index.html").read_text()
+    assert "kb-data-error" in broken and "Throughput (/sec)" in broken
+    good = (project / "site" / "good" / "index.html").read_text()
+    assert "<table" in good and "kb-data-error" not in good
+    # Every cell is escaped.
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in good and "<script>alert(1)" not in good
+
+
+def test_strict_build_fails_on_a_broken_block(project: Path) -> None:
+    proc = build(project, "--strict")
+    assert proc.returncode != 0
+    assert "notes/broken.md:10:" in proc.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return r.read().decode()
+
+
+def _wait_for(url: str, predicate, timeout: float = 120.0) -> str:
+    deadline, last = time.monotonic() + timeout, ""
+    while time.monotonic() < deadline:
+        try:
+            last = _get(url)
+            if predicate(last):
+                return last
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{url} never matched; last page:\n{last[:2000]}")
+
+
+def test_serve_shows_the_error_and_picks_up_the_fix(project: Path) -> None:
+    port = _free_port()
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--livereload", "-a", f"127.0.0.1:{port}"],
+                            cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        page = _wait_for(f"{base}/broken/", lambda t: "kb-data-error" in t)
+        assert "Throughput (/sec)" in page                      # the message lists the known columns
+        assert "<table" in _get(f"{base}/good/")                # the rest of the site is served
+        (project / "notes" / "broken.md").write_text(note("Broken", GOOD))
+        fixed = _wait_for(f"{base}/broken/", lambda t: "kb-data-error" not in t and "<table" in t)
+        assert "900" in fixed
+        assert proc.poll() is None                              # still serving
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
