@@ -24,7 +24,7 @@ from .headings import Doc
 from .hierarchy import ROOT, Hierarchy, relative_url, src_of
 from .refs import Ref
 from .resolve import AnchorIndex, Resolver, Target
-from .syntax import FMVAR_RE, Token, code_line_mask, fences, scan
+from .syntax import BLOCK_ANCHOR_RE, FMVAR_RE, TextIndex, Token, scan
 from .vault import Note, Vault
 
 log = logging.getLogger("kb")
@@ -400,9 +400,6 @@ class Site:
         return "\n".join(out) + "\n"
 
     # -- for the adapter ----------------------------------------------------------
-    def page_url(self, from_fname: str, to_fname: str) -> str:
-        return relative_url(from_fname, to_fname)
-
     def finish_html(self, fname: str, content: str) -> str:
         """Put rendered blocks in place of their placeholders; make data links relative."""
         page = self.pages.get(fname)
@@ -442,14 +439,16 @@ def _fm_has(fm: dict, dotted: str) -> bool:
     return True
 
 
-_BLOCK_ANCHOR_LINE = re.compile(r"(?m)(?:(?<=\s)|^)\^([A-Za-z0-9][\w\-]*)[ \t]*$")
-
-
 def _anchor_blocks(text: str) -> str:
     """` ^id` ending a line becomes an HTML anchor (MkDocs sees ids in raw HTML)."""
-    lines = text.split("\n")
-    mask = code_line_mask(lines, fences(lines))
-    for i, line in enumerate(lines):
-        if not mask[i] and "^" in line:
-            lines[i] = _BLOCK_ANCHOR_LINE.sub(lambda m: f'<a id="^{m[1]}"></a>', line)
-    return "\n".join(lines)
+    ix = TextIndex(text)
+    out, pos = [], 0
+    for m in BLOCK_ANCHOR_RE.finditer(text):
+        caret = m.start("id") - 1
+        if ix.in_code(caret):
+            continue
+        out.append(text[pos:caret])
+        out.append(f'<a id="^{m["id"]}"></a>')
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out)

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from .syntax import HEADING_RE, WIKI_RE, TextIndex, block_anchor, code_line_mask, fences
+from .syntax import BLOCK_ANCHOR_RE, HEADING_RE, WIKI_RE, TextIndex, code_line_mask, fences
 
 _LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -78,17 +78,6 @@ def headings_at(lines: list[str], candidates: list[int]) -> list[Heading]:
     return out
 
 
-def block_ids(lines: list[str], mask: list[bool]) -> dict[str, int]:
-    """Block anchors `^id` ending a line, mapped to their 0-based line."""
-    out: dict[str, int] = {}
-    for i, line in enumerate(lines):
-        if not mask[i] and "^" in line:
-            bid = block_anchor(line)
-            if bid:
-                out.setdefault(bid, i)
-    return out
-
-
 class Doc:
     """A Markdown text with its structure computed once: lines, code, headings, blocks."""
 
@@ -121,11 +110,10 @@ class Doc:
             return {}
         ix = self.index
         out: dict[str, int] = {}
-        for m in _BLOCK_RE.finditer(self.text):
-            if not ix.in_code(m.start(1)):
-                out.setdefault(m[1], ix.pos(m.start(1))[0])
+        for m in BLOCK_ANCHOR_RE.finditer(self.text):
+            if not ix.in_code(m.start("id")):
+                out.setdefault(m["id"], ix.pos(m.start("id"))[0])
         return out
 
 
 _HEADING_START_RE = re.compile(r"^#{1,6}[ \t]", re.M)
-_BLOCK_RE = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9][\w\-]*)[ \t]*$", re.M)

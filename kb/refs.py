@@ -8,7 +8,7 @@ Forms (SPEC "Links and embeds"): `a.b`, `text|a.b` (Dendron's order), `a.b|text`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable
 
 VAULT_RE = re.compile(r"^dendron://(?P<vault>[^/]+)/")
@@ -97,7 +97,3 @@ def with_fname(ref: Ref, new_fname: str) -> str:
     prefix = VAULT_RE.match(old)
     keep = old[:prefix.end()] if prefix else ""
     return ref.raw[:s] + keep + new_fname + ref.raw[e:]
-
-
-def retarget(ref: Ref, fname: str) -> Ref:
-    return replace(ref, fname=fname)

@@ -25,7 +25,8 @@ TAG_RE = re.compile(r"(?<![^\s(\[])#(?P<name>[A-Za-z][\w\-./]*)")
 # Dendron user tags: '@' after start/space/'(', a letter first (so e-mail addresses are left alone).
 USER_RE = re.compile(r"(?<![^\s(\[])@(?P<name>[A-Za-z][\w\-.]*)")
 FMVAR_RE = re.compile(r"\{\{\s*fm\.(?P<name>[\w\-.]+)\s*\}\}")
-BLOCK_ANCHOR_RE = re.compile(r"(?:^|\s)\^(?P<id>[A-Za-z0-9][\w\-]*)\s*$")
+# Dendron block anchors: ` ^id` ending a line (or alone on it).
+BLOCK_ANCHOR_RE = re.compile(r"(?:^|[ \t])\^(?P<id>[A-Za-z0-9][\w\-]*)[ \t]*$", re.M)
 HEADING_RE = re.compile(r"^(?P<hashes>#{1,6})[ \t]+(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
 
 
@@ -57,20 +58,13 @@ class Fence:
 
 
 _FENCE_LINE_RE = re.compile(r"^([ \t]*)(`{3,}|~{3,})([^\n]*)$", re.M)
-_NEWLINE_RE = re.compile("\n")
 _BACKTICK_LINE_RE = re.compile(r"^[^\n]*`[^\n]*$", re.M)
 _HEADING_ANY_RE = re.compile(r"^#{1,6}[ \t]", re.M)
 
 
-def line_starts(text: str) -> list[int]:
-    starts = [0]
-    starts.extend(m.end() for m in _NEWLINE_RE.finditer(text))
-    return starts
-
-
-def fences_text(text: str, starts: list[int] | None = None) -> list[Fence]:
+def fences_text(text: str) -> list[Fence]:
     """Fenced code blocks (``` or ~~~), also indented ones inside lists."""
-    return code_blocks(text, starts)[0]
+    return code_blocks(text)[0]
 
 
 _COMMENT_OPEN = "<!--"
@@ -81,7 +75,7 @@ def _dedent_re(indent: int) -> re.Pattern:
     return re.compile(rf"^(?![ \t]{{{indent}}}|[ \t]*$)", re.M)
 
 
-def code_blocks(text: str, starts: list[int] | None = None) -> tuple[list[Fence], list[tuple[int, int]]]:
+def code_blocks(text: str) -> tuple[list[Fence], list[tuple[int, int]]]:
     """Fenced code blocks and HTML comments, in document order (a fence inside a comment
     is no fence, and a comment inside a fence is code), as Markdown renderers see them."""
     has_fence = "```" in text or "~~~" in text
@@ -289,8 +283,3 @@ def _in_url(line: str, pos: int) -> bool:
         return True
     word = before.split()[-1] if before.split() else ""
     return "://" in word
-
-
-def block_anchor(line: str) -> str | None:
-    m = BLOCK_ANCHOR_RE.search(line)
-    return m["id"] if m else None

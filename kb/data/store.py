@@ -96,10 +96,6 @@ def read(path: Path) -> pd.DataFrame:
     return entry.frame
 
 
-def duplicate_columns(path: Path) -> tuple[str, ...]:
-    return _entry(path).duplicates
-
-
 def _entry(path: Path) -> _Entry:
     key = str(path)
     st = path.stat()
