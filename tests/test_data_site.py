@@ -44,6 +44,8 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "notes" / "root.md").write_text(note("Home", "See [[good]] and [[broken]].\n"))
     (tmp_path / "notes" / "good.md").write_text(note("Good", GOOD))
     (tmp_path / "notes" / "broken.md").write_text(note("Broken", BROKEN))
+    (tmp_path / "notes" / "models.bert.md").write_text(note("BERT", "The model. See [[good]] and [[root]].\n"))
+    (tmp_path / "data" / "links.yml").write_text("Model:\n  bert: models.bert\n")
     return tmp_path
 
 
@@ -113,3 +115,23 @@ def test_serve_shows_the_error_and_picks_up_the_fix(project: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_cells_link_to_notes_and_notes_list_the_pages_showing_them(project: Path) -> None:
+    assert build(project).returncode == 0
+    good = (project / "site" / "good" / "index.html").read_text()
+    # A cell in a links.yml column links to its note (relative to this page)...
+    assert '<a href="../models/bert/">bert</a>' in good
+    # ...and the note lists, under "In the data", the pages whose tables show rows about it.
+    bert = (project / "site" / "models" / "bert" / "index.html").read_text()
+    section = bert.split('id="kb-in-the-data"', 1)[1]
+    assert '<a href="../../good/">Good</a>' in section.split("</ul>", 1)[0]
+    # The <script> model has no note: its cell is plain, escaped text.
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;</td>" in good
+
+
+def test_links_yml_naming_a_missing_note_fails_the_strict_build(project: Path) -> None:
+    (project / "data" / "links.yml").write_text("Model:\n  bert: models.bertt\n")
+    proc = build(project, "--strict")
+    assert proc.returncode != 0
+    assert "data/links.yml:2:" in proc.stderr and "models.bertt" in proc.stderr
