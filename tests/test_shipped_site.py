@@ -104,3 +104,10 @@ def test_kb_check_is_clean_on_the_shipped_vault() -> None:
     proc = subprocess.run([str(Path(sys.executable).with_name("kb")), "check", "--strict"], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_page_titles(site: Path) -> None:
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert "<title>Inference Accelerator Knowledge Base</title>" in home
+    h100 = (site / "hardware" / "gpu" / "h100" / "index.html").read_text(encoding="utf-8")
+    assert "<title>NVIDIA H100 - Inference Accelerator Knowledge Base</title>" in h100
