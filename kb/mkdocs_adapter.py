@@ -100,10 +100,7 @@ class KbAdapter:
             return markdown
         # The title MkDocs shows in <title>, the footer and search: Dendron's, not the file name's.
         kb_page = self.site.hierarchy.pages[fname]
-        if fname == ROOT:   # the home page's <title> is the site name alone, as in Material
-            page.meta.pop("title", None)
-        else:
-            page.meta["title"] = kb_page.title
+        page.meta["title"] = kb_page.title
         if kb_page.kind != "note":   # stubs, tag and user pages only list links: keep search to notes
             page.meta["search"] = {"exclude": True}
         return self.site.pages[fname].markdown   # '' for generated pages: their HTML comes in on_page_content
