@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 
 from yaml.nodes import MappingNode, ScalarNode
 
-from .yamlfile import compose_file
+from .yamlfile import compose_mapping, node_pos
 from kb.diagnostics import Diagnostic, did_you_mean
 
 
@@ -54,15 +54,12 @@ def load_links(path: Path, display: str, note_exists: Callable[[str], bool],
     known = sorted(known_notes) if known_notes is not None else []
 
     def err(node, message: str, code: str = "data-links") -> None:
-        line, col = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (0, 0)
+        line, col = node_pos(node)
         diags.append(Diagnostic(display, line, col, "error", message, code))
 
-    root, problems = compose_file(path, display, "data-links")
+    root, problems = compose_mapping(path, display, "data-links", "links.yml must map column names to {value or glob: note fname}")
     diags.extend(problems)
     if root is None:
-        return rules, diags
-    if not isinstance(root, MappingNode):
-        err(root, "links.yml must map column names to {value or glob: note fname}")
         return rules, diags
     for cnode, mnode in root.value:
         if not isinstance(cnode, ScalarNode):

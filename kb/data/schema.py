@@ -13,7 +13,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kb.diagnostics import Diagnostic, did_you_mean
 
-from .yamlfile import compose_file
+from .yamlfile import compose_mapping, node_pos
 from .store import list_csvs
 
 
@@ -32,15 +32,12 @@ def load_schema(path: Path, display: str, data_dir: Path) -> tuple[dict[str, Rul
     diags: list[Diagnostic] = []
 
     def err(node: Node | None, message: str) -> None:
-        line, col = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (0, 0)
+        line, col = node_pos(node)
         diags.append(Diagnostic(display, line, col, "error", message, "data-schema"))
 
-    root, problems = compose_file(path, display, "data-schema")
+    root, problems = compose_mapping(path, display, "data-schema", "schema.yml must map CSV paths to {required: [...], numeric: [...]}")
     diags.extend(problems)
     if root is None:
-        return schema, diags
-    if not isinstance(root, MappingNode):
-        err(root, "schema.yml must map CSV paths to {required: [...], numeric: [...]}")
         return schema, diags
     known = list_csvs(data_dir)
     for fnode, rnode in root.value:
