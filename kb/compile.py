@@ -31,6 +31,7 @@ log = logging.getLogger("kb")
 
 DATA_KINDS = ("table", "chart")
 QUESTIONS_KIND = "questions"
+QUESTIONS_KEY = "kbquestionslist"     # placeholder for the generated list of questions
 _placeholder_ids = itertools.count(1)
 
 
@@ -49,9 +50,7 @@ def alias_text(text: str) -> str:
 class RenderedBlock:
     key: str                  # placeholder written into the Markdown
     html: str
-    source: str               # fname of the note holding the block
     downloads: list[tuple[str, bytes]]
-    linked_notes: set[str]
 
 
 @dataclass
@@ -153,7 +152,7 @@ class Site:
         for i, f in reversed(list(enumerate(wanted))):
             kind = f.info.split(" ")[0]
             if kind == QUESTIONS_KIND:
-                key = "kbquestions" + note.fname.replace(".", "x")
+                key = QUESTIONS_KEY
             else:
                 key = self._render_block(note, kind, f, i)
             lines[f.start_line:f.end_line + 1] = ["", f.indent + key, ""]
@@ -161,10 +160,8 @@ class Site:
 
     def _fm_vars(self, note: Note, body: str) -> str:
         def sub(m: re.Match, depth: int = 0) -> str:
-            value: Any = note.fm
-            for part in m["name"].split("."):
-                value = value.get(part) if isinstance(value, dict) else None
-            text = "" if value is None else str(value)
+            found, value = _fm_lookup(note.fm, m["name"])
+            text = "" if not found or value is None else str(value)
             # A value may itself hold variables (a desc quoting the title): one level, no loops.
             return FMVAR_RE.sub(lambda m2: sub(m2, depth + 1), text) if depth == 0 else FMVAR_RE.sub("", text)
         out = []
@@ -179,17 +176,17 @@ class Site:
         body_line = note.body_line + fence.start_line + 2
         if self.data is None:
             html_ = broken_html(f"{kind} block", "the data engine is not available")
-            self.blocks[key] = RenderedBlock(key, html_, note.fname, [], set())
+            self.blocks[key] = RenderedBlock(key, html_, [])
             return key
-        from .data import check_block, render_block
+        from .data import render_block
         if not self.render_pages:     # checking only: validate the block, draw nothing
             self.diagnostics.extend(self._checked_block(kind, fence.body, note.rel, body_line))
-            self.blocks[key] = RenderedBlock(key, "", note.fname, [], set())
+            self.blocks[key] = RenderedBlock(key, "", [])
             return key
         res = render_block(kind, fence.body, self.data, note_path=note.rel, body_line=body_line,
                            href=lambda f: "kbhref:" + f, block_id=f"{kind}-{_slug(note.fname)}-{index + 1}")
         self.diagnostics.extend(res.diagnostics)
-        self.blocks[key] = RenderedBlock(key, res.html, note.fname, list(res.downloads), set(res.linked_notes))
+        self.blocks[key] = RenderedBlock(key, res.html, list(res.downloads))
         for target in res.linked_notes:
             self.data_pages.setdefault(target, set()).add(note.fname)
         return key
@@ -244,7 +241,7 @@ class Site:
                 elif not t.private and not t.url and t.fname != note.fname:
                     self.backlinks.setdefault(t.fname, set()).add(note.fname)
             elif tok.kind == "fmvar":
-                if not _fm_has(note.fm, tok.value):
+                if not _fm_lookup(note.fm, tok.value)[0]:
                     log.info("%s:%d:%d: frontmatter has no key %r for {{fm.%s}}", note.rel, line, col, tok.value, tok.value)
 
     def _diag(self, note: Note, line: int, col: int, message: str, code: str, severity: str = "error") -> None:
@@ -302,9 +299,8 @@ class Site:
             desc = re.sub(r"^\s*([#>*+\-=]|\d+[.)])", r"\\\1", desc)   # one paragraph, whatever it starts with
             parts.append(f"{desc}\n{{: .kb-desc }}\n")
         parts.append(body)
-        if "kbquestions" in body:
-            qkey = "kbquestions" + fname.replace(".", "x")
-            parts[-1] = parts[-1].replace(qkey, self._questions_md())
+        if QUESTIONS_KEY in body:
+            parts[-1] = parts[-1].replace(QUESTIONS_KEY, self._questions_md())
         if page.kind == "note" and fname.startswith("tags.") and fname[5:] in self.tagged:
             parts.append(self._list_section("Notes tagged #" + fname[5:], self.tagged[fname[5:]], "kb-tagged"))
         kids = [c for c in page.children if self.hierarchy.pages[c].in_nav]
@@ -430,13 +426,14 @@ def _slug(fname: str) -> str:
     return re.sub(r"[^\w-]+", "-", fname).strip("-")
 
 
-def _fm_has(fm: dict, dotted: str) -> bool:
+def _fm_lookup(fm: dict, dotted: str) -> tuple[bool, Any]:
+    """A frontmatter value by dotted key ({{fm.config.x}}): (found, value)."""
     value: Any = fm
     for part in dotted.split("."):
         if not isinstance(value, dict) or part not in value:
-            return False
+            return False, None
         value = value[part]
-    return True
+    return True, value
 
 
 def _anchor_blocks(text: str) -> str:

@@ -149,32 +149,17 @@ def test_every_link_reaches_a_page_and_id(ok: Build) -> None:
 
 # -- links ---------------------------------------------------------------------------------
 
-def test_link_text_is_the_title(ok: Build) -> None:
+@pytest.mark.parametrize("marker, text, target", [
+    ("P01", "Alpha Beta", "a/b/"),          # [[a.b]]: the title
+    ("P02", "my text", "a/b/"),             # [[text|a.b]]: Dendron's order
+    ("P03", "obsidian text", "a/b/"),       # [[a.b|text]]: Obsidian's order, left side names a note
+    ("P13", "a.b.c", "a/b/d/"),             # both sides name notes: Dendron's order wins
+])
+def test_link_text_and_target(ok: Build, marker: str, text: str, target: str) -> None:
     page = ok.page("links/")
-    text, href = one_link(page, "P01")
-    assert text == "Alpha Beta"
-    assert target_of(ok, page, href) == "a/b/"
-
-
-def test_link_with_text_dendron_order(ok: Build) -> None:
-    page = ok.page("links/")
-    text, href = one_link(page, "P02")
-    assert text == "my text"
-    assert target_of(ok, page, href) == "a/b/"
-
-
-def test_link_with_text_obsidian_order(ok: Build) -> None:
-    page = ok.page("links/")
-    text, href = one_link(page, "P03")
-    assert text == "obsidian text"
-    assert target_of(ok, page, href) == "a/b/"
-
-
-def test_both_sides_name_notes_dendron_order_wins(ok: Build) -> None:
-    page = ok.page("links/")
-    text, href = one_link(page, "P13")
-    assert text == "a.b.c"
-    assert target_of(ok, page, href) == "a/b/d/"
+    got_text, href = one_link(page, marker)
+    assert got_text == text
+    assert target_of(ok, page, href) == target
 
 
 @pytest.mark.parametrize("marker", ["P04", "P05"])
