@@ -3,13 +3,20 @@
 Thin on purpose: all the work is in the `kb` package (installed with the project),
 which knows nothing of MkDocs except kb.mkdocs_adapter.
 """
+from mkdocs.plugins import event_priority
+
 from kb.mkdocs_adapter import KbAdapter
 
 _kb = KbAdapter()
 
 on_config = _kb.on_config
 on_files = _kb.on_files
+on_env = _kb.on_env
 on_nav = _kb.on_nav
 on_page_markdown = _kb.on_page_markdown
 on_page_content = _kb.on_page_content
-on_page_context = _kb.on_page_context
+
+
+@event_priority(-100)   # last: after the search plugin has read the page's content
+def on_page_context(context, page, config, nav):
+    return _kb.on_page_context(context, page, config, nav)

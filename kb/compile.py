@@ -59,6 +59,9 @@ class Page:
     markdown: str
     blocks: list[RenderedBlock] = field(default_factory=list)
     html: str | None = None     # finished HTML for generated pages (no Markdown to convert)
+    before: str = ""            # furniture around a note's converted Markdown: breadcrumbs,
+    after: str = ""             # then the lists of children, backlinks... and the date
+    sections: list[tuple[str, str]] = field(default_factory=list)   # (title, id) of the h2s in `after`
 
 
 class Site:
@@ -284,13 +287,8 @@ class Site:
     def _render_page(self, fname: str) -> Page:
         page = self.hierarchy.pages[fname]
         note = page.note
-        parts: list[str] = []
-        crumbs = self.hierarchy.ancestors(fname)
-        if crumbs:
-            # Markdown links (MkDocs validates them) in a paragraph classed by attr_list.
-            links = " / ".join(f"[{md_text(self.hierarchy.pages[c].title)}]({src_of(c)})" for c in crumbs)
-            parts.append(f"{links}\n{{: .kb-breadcrumbs }}\n")
         assert note is not None
+        parts: list[str] = []
         body = self._rewrite(fname, self.expanded(fname).text)
         if not any(h.level == 1 for h in self.expanded(fname).headings):
             parts.append(f"# {md_text(page.title)} {{: #kb-title }}\n")
@@ -301,33 +299,32 @@ class Site:
         parts.append(body)
         if QUESTIONS_KEY in body:
             parts[-1] = parts[-1].replace(QUESTIONS_KEY, self._questions_md())
-        if page.kind == "note" and fname.startswith("tags.") and fname[5:] in self.tagged:
-            parts.append(self._list_section("Notes tagged #" + fname[5:], self.tagged[fname[5:]], "kb-tagged"))
-        kids = [c for c in page.children if self.hierarchy.pages[c].in_nav]
+        sections: list[tuple[str, list[str], str]] = []
+        if fname.startswith("tags.") and fname[5:] in self.tagged:
+            sections.append(("Notes tagged #" + fname[5:], self.tagged[fname[5:]], "kb-tagged"))
+        kids = self.hierarchy.nav_children(fname)
         if kids and note.child_links:
-            parts.append(self._list_section("Children", kids, "kb-children", with_desc=True))
-        back = sorted(self.backlinks.get(fname, ()), key=lambda f: self.hierarchy.pages[f].title.casefold())
+            sections.append(("Children", kids, "kb-children"))
+        back = sorted(self.backlinks.get(fname, ()), key=lambda f: (self.hierarchy.pages[f].title.casefold(), f))
         if back:
-            parts.append(self._list_section("Backlinks", back, "kb-backlinks"))
+            sections.append(("Backlinks", back, "kb-backlinks"))
         data_refs = sorted(self.data_pages.get(fname, set()) - {fname})
         if data_refs:
-            parts.append(self._list_section("In the data", data_refs, "kb-in-the-data"))
+            sections.append(("In the data", data_refs, "kb-in-the-data"))
+        after = [self._list_html(fname, title, fnames, anchor, with_desc=anchor == "kb-children")
+                 for title, fnames, anchor in sections]
         if note.updated:
             day = dt.datetime.fromtimestamp(note.updated / 1000, dt.timezone.utc).strftime("%Y-%m-%d")
-            parts.append(f'\n<p class="kb-updated">Updated <time datetime="{day}">{day}</time></p>\n')
+            after.append(f'<p class="kb-updated">Updated <time datetime="{day}">{day}</time></p>')
         blocks = [self.blocks[k] for k in dict.fromkeys(_BLOCK_KEY_RE.findall(body)) if k in self.blocks]
-        return Page(fname, "\n".join(parts), blocks)
+        return Page(fname, "\n".join(parts), blocks, before=self._breadcrumbs(fname), after="\n".join(after),
+                    sections=[(title, anchor) for title, _, anchor in sections])
 
     def _render_generated(self, fname: str) -> Page:
         """Stub, tag and user pages as finished HTML: only links the hierarchy vouches for, and
         no Markdown pass (a deep vault has more stubs than notes)."""
         page = self.hierarchy.pages[fname]
-        crumbs = self.hierarchy.ancestors(fname)
-        out = []
-        if crumbs:
-            out.append('<nav class="kb-breadcrumbs" aria-label="Breadcrumbs">'
-                       + " / ".join(self._a(fname, c) for c in crumbs) + "</nav>")
-        out.append(f'<h1 id="kb-title">{html.escape(page.title)}{_permalink("kb-title")}</h1>')
+        out = [self._breadcrumbs(fname), f'<h1 id="kb-title">{html.escape(page.title)}{_permalink("kb-title")}</h1>']
         if page.kind == "tag":
             name = fname[5:]
             out.append(self._list_html(fname, f"Notes tagged #{name}", self.tagged.get(name, []), "kb-tagged"))
@@ -337,7 +334,16 @@ class Site:
         else:
             out.append("<p>This page has no note of its own; it groups the notes below it.</p>")
             out.append(self._list_html(fname, "Children", page.children, "kb-children", with_desc=True))
-        return Page(fname, "", [], html="\n".join(out))
+        return Page(fname, "", [], html="\n".join(o for o in out if o))
+
+    # Page furniture (breadcrumbs, children, backlinks) is HTML made from the hierarchy, whose
+    # pages all exist: only what authors wrote goes through Markdown and MkDocs' link checks.
+    def _breadcrumbs(self, fname: str) -> str:
+        crumbs = self.hierarchy.ancestors(fname)
+        if not crumbs:
+            return ""
+        return ('<nav class="kb-breadcrumbs" aria-label="Breadcrumbs">'
+                + " / ".join(self._a(fname, c) for c in crumbs) + "</nav>")
 
     def _a(self, here: str, to: str) -> str:
         return (f'<a href="{html.escape(relative_url(here, to), quote=True)}">'
@@ -367,18 +373,6 @@ class Site:
         out.append(text[pos:])
         return "".join(out)
 
-    def _list_section(self, title: str, fnames: list[str], anchor: str, *, with_desc: bool = False) -> str:
-        items = []
-        for f in fnames:
-            p = self.hierarchy.pages.get(f)
-            if p is None:
-                continue
-            line = f"- [{md_text(p.title)}]({src_of(f)})"
-            if with_desc and p.note is not None and p.note.desc:
-                line += " — " + self._rewrite(f, self._fm_vars(p.note, p.note.desc).replace("\n", " "))
-            items.append(line)
-        return f"\n## {title} {{: #{anchor} }}\n\n" + "\n".join(items) + "\n"
-
     def _questions_md(self) -> str:
         """Every heading ending in '?' in the vault, grouped by note, in navigation order."""
         out = []
@@ -399,12 +393,21 @@ class Site:
     def finish_html(self, fname: str, content: str) -> str:
         """Put rendered blocks in place of their placeholders; make data links relative."""
         page = self.pages.get(fname)
-        if page is None or not page.blocks:
+        if page is None:
+            return content
+        if not page.blocks:
             return content
         for b in page.blocks:
             content = re.sub(rf"(?:<p>)?{b.key}(?:</p>)?", lambda _m, h=b.html: h, content, count=1)
         return re.sub(r'href="kbhref:([^"#]+)(#[^"]*)?"',
                       lambda m: f'href="{relative_url(fname, m[1])}{m[2] or ""}"', content)
+
+    def furnish(self, fname: str, content: str) -> str:
+        """A note's converted content between its breadcrumbs and its lists (children, backlinks...)."""
+        page = self.pages.get(fname)
+        if page is None or not (page.before or page.after):
+            return content
+        return "\n".join(x for x in (page.before, content, page.after) if x)
 
     def ids(self) -> dict[str, str]:
         """Note id -> fname, for the /notes/<id>/ redirects (published notes, unique ids)."""

@@ -6,6 +6,7 @@ Dendron's hierarchy: `a.b.c` is a child of `a.b`; top-level notes are children o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable, Literal
 
 from .vault import Note, title_from_fname
@@ -34,14 +35,18 @@ def src_of(fname: str) -> str:
     return f"{fname}.md"
 
 
+@lru_cache(maxsize=None)
+def _segments(fname: str) -> tuple[str, ...]:
+    return tuple(p for p in url_of(fname).split("/") if p)
+
+
 def relative_url(from_fname: str, to_fname: str) -> str:
     """URL of one page relative to another, both at their directory URLs."""
-    a = [p for p in url_of(from_fname).split("/") if p]
-    b = [p for p in url_of(to_fname).split("/") if p]
-    common = 0
-    while common < min(len(a), len(b)) and a[common] == b[common]:
+    a, b = _segments(from_fname), _segments(to_fname)   # every sidebar link asks: cached
+    common, n = 0, min(len(a), len(b))
+    while common < n and a[common] == b[common]:
         common += 1
-    parts = [".."] * (len(a) - common) + b[common:]
+    parts = [".."] * (len(a) - common) + list(b[common:])
     return "/".join(parts) + "/" if parts else "./"
 
 
@@ -83,6 +88,15 @@ class Hierarchy:
                 self.pages[page.parent].children.append(page.fname)
         for page in self.pages.values():
             page.children.sort(key=lambda f: self.pages[f].sort_key())
+        self._nav_children: dict[str, list[str]] = {}
+
+    def nav_children(self, fname: str) -> list[str]:
+        """Children shown in navigation (not nav_exclude), in order."""
+        kids = self._nav_children.get(fname)
+        if kids is None:
+            page = self.pages.get(fname)
+            kids = self._nav_children[fname] = [c for c in page.children if self.pages[c].in_nav] if page else []
+        return kids
 
     def _add_ancestors(self, fname: str) -> None:
         p = parent_of(fname)

@@ -43,8 +43,9 @@ def local_nav(h: Hierarchy, fname: str) -> str:
 
 
 def _level(h: Hierarchy, here: str, parent: str, focus: str | None, rest: list[str]) -> str:
-    page = h.pages.get(parent)
-    sibs = [s for s in (page.children if page else []) if h.pages[s].in_nav or s == focus]
+    sibs = h.nav_children(parent)
+    if focus is not None and focus not in sibs:     # a nav_exclude page still sees itself
+        sibs = [s for s in h.pages[parent].children if h.pages[s].in_nav or s == focus]
     i = sibs.index(focus) if focus in sibs else 0
     lo, hi = max(0, i - WINDOW), min(len(sibs), i + WINDOW + 1)
     items = []
@@ -54,7 +55,7 @@ def _level(h: Hierarchy, here: str, parent: str, focus: str | None, rest: list[s
             if rest:
                 inner = '<nav class="md-nav">' + _level(h, here, s, rest[0], rest[1:]) + "</nav>"
             else:
-                kids = [c for c in h.pages[s].children if h.pages[c].in_nav]
+                kids = h.nav_children(s)
                 shown = [_item(h, here, c) for c in kids[:MAX_CHILDREN]]
                 if len(kids) > MAX_CHILDREN:
                     shown.append(_more(h, here, s, len(kids) - MAX_CHILDREN))

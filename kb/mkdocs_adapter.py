@@ -6,14 +6,17 @@ import logging
 from importlib import resources
 from pathlib import Path
 
+from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import AnchorLink
 
 from .compile import Site
 from .hierarchy import ROOT, dest_of, url_of
 from .localnav import local_nav
+from .theme_memo import BlockMemo
 
 log = logging.getLogger("mkdocs.plugins.kb")
 
@@ -32,6 +35,13 @@ class KbAdapter:
             if path not in [str(x) for x in target]:
                 target.append(path)
         return config
+
+    # -- theme: blocks rendered once per depth (see theme_memo) ----------------
+    def on_env(self, env: Environment, config: MkDocsConfig, files: Files) -> Environment:
+        reserved = {f.url.split("/", 1)[0] for f in files if not f.is_documentation_page()}
+        reserved.update(str(p).split("/", 1)[0] for p in [*config.extra_css, *config.extra_javascript])
+        env.globals["kb_memo"] = BlockMemo(reserved)    # new each build: the theme's output may change
+        return env
 
     # -- files: hierarchy URLs, generated pages, redirects --------------------
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
@@ -109,13 +119,23 @@ class KbAdapter:
         fname = _fname(page)
         if self.site is None or fname not in self.site.pages:
             return content
-        generated = self.site.pages[fname].html
-        return generated if generated is not None else self.site.finish_html(fname, content)
+        kb_page = self.site.pages[fname]
+        return kb_page.html if kb_page.html is not None else self.site.finish_html(fname, content)
 
     def on_page_context(self, context: dict, page: Page, config: MkDocsConfig, nav: Navigation) -> dict:
+        """Runs after the search plugin has indexed the page (the hook sets a late priority): the
+        furniture is navigation, not content, so search neither indexes nor parses it."""
         fname = _fname(page)
-        if self.site is not None and fname in self.site.hierarchy.pages:
-            context["kb_nav"] = local_nav(self.site.hierarchy, fname)
+        if self.site is None or fname not in self.site.hierarchy.pages:
+            return context
+        context["kb_nav"] = local_nav(self.site.hierarchy, fname)
+        kb_page = self.site.pages.get(fname)
+        if kb_page is not None and kb_page.html is None and page.content is not None:
+            page.content = self.site.furnish(fname, page.content)
+            if kb_page.sections:   # the furniture's headings join the page's table of contents
+                items = page.toc.items
+                toc = items[0].children if len(items) == 1 and items[0].level == 1 else items
+                toc.extend(AnchorLink(html.escape(title), anchor, 2) for title, anchor in kb_page.sections)
         return context
 
 

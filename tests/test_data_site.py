@@ -135,3 +135,22 @@ def test_links_yml_naming_a_missing_note_fails_the_strict_build(project: Path) -
     proc = build(project, "--strict")
     assert proc.returncode != 0
     assert "data/links.yml:2:" in proc.stderr and "models.bertt" in proc.stderr
+
+
+def test_a_block_repeated_on_several_pages(project: Path) -> None:
+    """The same block text on two pages: evaluated once per build, yet each page gets its own
+    table (own id) and a mistake in it is reported at each note's own line."""
+    (project / "notes" / "again.md").write_text(note("Again", "More words.\n\n" + GOOD))
+    bad_format = "```table\nsource: perf.csv\nformat: {Model: '{:.2f}'}\n```\n"
+    (project / "notes" / "fmt.one.md").write_text(note("One", bad_format))
+    (project / "notes" / "fmt.two.md").write_text(note("Two", "A\n\nB\n\n" + bad_format))
+    proc = build(project)
+    assert proc.returncode == 0, proc.stderr
+    good = (project / "site" / "good" / "index.html").read_text()
+    again = (project / "site" / "again" / "index.html").read_text()
+    for page, bid in ((good, "table-good-1"), (again, "table-again-1")):
+        assert f'id="{bid}"' in page and 'data-sort-value="900.0">900</td>' in page
+    # The 'format' line: line 10 of fmt.one (4 of frontmatter, blank, intro, blank, fence, source)...
+    assert "notes/fmt.one.md:10:17: error: table: format:" in proc.stderr, proc.stderr
+    # ...and 4 lines further down in fmt.two, not where the first copy was.
+    assert "notes/fmt.two.md:14:17: error: table: format:" in proc.stderr, proc.stderr

@@ -34,6 +34,16 @@ class DataContext:
                                                       self.data_dir)
         self._frames: dict[str, pd.DataFrame | store.DataError] = {}   # this build's memo
         self._problems: dict[str, list[Diagnostic]] = {}
+        self._tables: dict[tuple[str, str], object] = {}     # (kind, block text) -> engine result
+
+    def table(self, kind: str, body: str, run: Callable[[], object]) -> object:
+        """The engine's result for a block's text, computed once per build: a table shown on
+        several pages costs one evaluation. Errors are not kept (they carry the note's lines)."""
+        key = (kind, body)
+        hit = self._tables.get(key)
+        if hit is None:
+            hit = self._tables[key] = run()
+        return hit
 
     def display(self, rel: str) -> str:
         """A data file's path as messages show it, e.g. 'data/neuron/vision.csv'."""

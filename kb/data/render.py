@@ -50,6 +50,14 @@ def _located(kind: str, note_path: str, e: engine.BlockError) -> Diagnostic:
     return Diagnostic(note_path, e.line, e.col, "error", f"{kind}: {e.message}", e.code)
 
 
+def _evaluate(kind: str, body: str, spec: BlockSpec, ctx: DataContext) -> engine.Table:
+    """The engine's table, once per block text and build (a table repeated on several pages is
+    evaluated once); format templates from this block's spec, as their errors name its lines."""
+    shared = ctx.table(kind, body, lambda: engine.run(spec, ctx))
+    assert isinstance(shared, engine.Table)
+    return engine.Table(shared.frame, shared.digits, {v.value: t for v, t in spec.format})
+
+
 def render_block(kind: str, body: str, ctx: DataContext, *, note_path: str, body_line: int,
                  href: Callable[[str], str], block_id: str) -> BlockResult:
     """kind 'table' or 'chart'; body = the YAML text inside the fence; note_path e.g. 'notes/a.b.md';
@@ -61,7 +69,7 @@ def render_block(kind: str, body: str, ctx: DataContext, *, note_path: str, body
     bid = _safe_id(block_id)
     download = f"{bid}.csv" if spec.download else None
     try:
-        table = engine.run(spec, ctx)
+        table = _evaluate(kind, body, spec, ctx)
         caption = spec.caption if kind == "table" else None
         table_html, linked = render_table(table, link=ctx.links_for, href=href, caption=caption, download=download)
         if kind == "table":
@@ -86,7 +94,7 @@ def check_block(kind: str, body: str, ctx: DataContext, *, note_path: str, body_
     if spec is None:
         return diags
     try:
-        table = engine.run(spec, ctx)
+        table = _evaluate(kind, body, spec, ctx)
         render_table(table, link=ctx.links_for, href=lambda f: f, caption=None, download=None)  # template errors
         if kind == "chart":
             chart_lines(table.frame, spec)
