@@ -31,7 +31,7 @@ test: $(STAMP) browser
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench]'
-	$(BIN)/python bench/build_speed.py --notes 500 1000 2000 --big-data
+	$(BIN)/python bench/build_speed.py --notes 500 1000 2000 --runs 2 --big-data
 	$(BIN)/python bench/check_speed.py
 
 clean:

@@ -5,7 +5,9 @@ Knows nothing of MkDocs. Passes, each over every note once:
   2. expand   - embeds inlined; the final headings of every page are known
   3. check    - every link, embed and block of every note resolved against the pages;
                 diagnostics at the note's own lines; backlinks collected
-  4. render   - links rewritten to Markdown links MkDocs validates, page furniture added
+  4. render   - what authors wrote: links rewritten to Markdown links MkDocs validates;
+                what the hierarchy makes (breadcrumbs, children, backlinks, stub pages):
+                HTML, as its links all point at pages that exist
 """
 from __future__ import annotations
 
@@ -347,7 +349,7 @@ class Site:
 
     def _a(self, here: str, to: str) -> str:
         return (f'<a href="{html.escape(relative_url(here, to), quote=True)}">'
-                f'{html.escape(self.hierarchy.pages[to].title)}</a>')
+                f'{self.hierarchy.title_html(to)}</a>')
 
     def _list_html(self, here: str, title: str, fnames: list[str], anchor: str, *, with_desc: bool = False) -> str:
         items = []

@@ -5,6 +5,7 @@ Dendron's hierarchy: `a.b.c` is a child of `a.b`; top-level notes are children o
 """
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Literal
@@ -89,6 +90,14 @@ class Hierarchy:
         for page in self.pages.values():
             page.children.sort(key=lambda f: self.pages[f].sort_key())
         self._nav_children: dict[str, list[str]] = {}
+        self._title_html: dict[str, str] = {}
+
+    def title_html(self, fname: str) -> str:
+        """The page's title, escaped for HTML (every sidebar that lists the page needs it)."""
+        t = self._title_html.get(fname)
+        if t is None:
+            t = self._title_html[fname] = html.escape(self.pages[fname].title)
+        return t
 
     def nav_children(self, fname: str) -> list[str]:
         """Children shown in navigation (not nav_exclude), in order."""

@@ -18,7 +18,7 @@ def _item(h: Hierarchy, here: str, fname: str, *, active: bool = False, inner: s
     cls = "md-nav__item" + (" md-nav__item--active" if active else "")
     link_cls = "md-nav__link" + (" md-nav__link--active" if active else "")
     aria = ' aria-current="page"' if active else ""
-    title = html.escape(h.pages[fname].title)
+    title = h.title_html(fname)
     href = html.escape(relative_url(here, fname), quote=True)
     return f'<li class="{cls}"><a class="{link_cls}" href="{href}"{aria}><span class="md-ellipsis">{title}</span></a>{inner}</li>'
 

@@ -3,14 +3,16 @@
 Material renders the same <head> assets, header, search box and config script into
 every page; only their relative URLs change with the page's depth, and the header
 shows the page title. Rendering them for each of thousands of pages is a large share
-of the build. `BlockMemo` is called from the theme override (`{% call kb_memo(...) %}`):
-the first page at a depth renders the block, later pages at that depth reuse it.
+of the build. The theme override (overrides/main.html) wraps those blocks in
+`{% call kb_memo.block(...) %}` or `kb_memo.titled(...)`: the first page at a depth
+renders the block, later pages at that depth reuse it.
 
 Why reuse is exact: every URL in these blocks points at the site root (the home page)
 or at a non-page file (theme assets, extra CSS/JS). From a page at depth d, MkDocs
 writes such a URL as "../" * d + target unless the page's own URL shares its first
-segment with the target (a note called `assets.x`). Pages whose first segment names
-such a folder are therefore always rendered, never memoized.
+segment with the target (a note called `assets.x`). Pages whose first segment names a
+folder holding any non-page file are therefore always rendered, never memoized (over-
+cautious for a folder that only holds a data download, and still exact).
 """
 from __future__ import annotations
 
