@@ -672,3 +672,14 @@ def test_clean_vault_builds_strict(tmp_path: Path) -> None:
     assert b.rc == 0, b.log
     assert not b.warnings, b.log
     assert b.exists("a/") and b.exists("a/b/") and b.exists("notes/ab/")
+
+
+def test_backlinks_with_equal_titles_keep_one_order(tmp_path: Path) -> None:
+    """Ties on the title are broken by the note's name, so the list is the same on every build."""
+    notes = {"root": note("Home.\n", id="root", title="Home"), "target": note("Target.\n", id="t", title="Target")}
+    for name in ("zeta.same", "alpha.same", "mid.same"):
+        notes[name] = note("Links to [[target]].\n", id=name, title="Same")
+    b = build_vault(tmp_path, notes)
+    assert b.rc == 0, b.log
+    back = b.page("target/").section_links("kb-backlinks")
+    assert [target_of(b, b.page("target/"), h) for _, h in back] == ["alpha/same/", "mid/same/", "zeta/same/"]
