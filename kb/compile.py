@@ -395,9 +395,7 @@ class Site:
     def finish_html(self, fname: str, content: str) -> str:
         """Put rendered blocks in place of their placeholders; make data links relative."""
         page = self.pages.get(fname)
-        if page is None:
-            return content
-        if not page.blocks:
+        if page is None or not page.blocks:
             return content
         for b in page.blocks:
             content = re.sub(rf"(?:<p>)?{b.key}(?:</p>)?", lambda _m, h=b.html: h, content, count=1)

@@ -36,7 +36,7 @@ def src_of(fname: str) -> str:
     return f"{fname}.md"
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=65536)
 def _segments(fname: str) -> tuple[str, ...]:
     return tuple(p for p in url_of(fname).split("/") if p)
 

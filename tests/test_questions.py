@@ -8,17 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-CONFIG = f"""site_name: Q
-docs_dir: notes
-theme:
-  name: material
-  custom_dir: {ROOT / 'overrides'}
-hooks:
-  - {ROOT / 'hooks' / 'kb_hook.py'}
-markdown_extensions: [attr_list, md_in_html, tables, {{toc: {{permalink: true}}}}]
-"""
+from test_data_site import CONFIG   # the project's hook and theme overrides
 
 
 def test_questions_block_lists_every_question(tmp_path: Path) -> None:

@@ -490,6 +490,7 @@ def test_nav_exclude_keeps_the_note_out_of_the_navigation_only(rich: Build) -> N
     assert page.h1() == "Hidden Gem"
     for url in ("hw/", "hw/gpu/", "hw/aaa/", ""):
         assert "Hidden Gem" not in rich.page(url).sidebar_titles(), url
+    assert "Hidden Gem" in page.sidebar_titles()      # its own sidebar still shows where it is
     # Links to it still work.
     guide = rich.page("guide/")
     href = dict(guide.article.links())["Hidden Gem"]
