@@ -9,6 +9,7 @@ from urllib.parse import unquote
 from .compile import Site
 from .diagnostics import Diagnostic, did_you_mean
 from .hierarchy import parent_of
+from .notecache import NoteCache
 from .project import Project, load_project
 from .syntax import prose_lines
 from .vault import Note, Vault
@@ -19,10 +20,15 @@ MD_LINK_RE = re.compile(r"\]\(\s*<?(?P<target>[^()\s<>#]+\.md)(?:#[^)\s>]*)?>?(?
 
 
 def check(project_root: Path | Project, *, external: bool = False, timeout: float = 10.0, retries: int = 2,
-          concurrency: int = 8, cache_ttl: float = 86400.0) -> list[Diagnostic]:
-    """Every problem in the project, sorted by file, line and column."""
+          concurrency: int = 8, cache_ttl: float = 86400.0, cache: bool = False, jobs: int = 1) -> list[Diagnostic]:
+    """Every problem in the project, sorted by file, line and column.
+
+    `cache`: keep note summaries in .kb-cache/ and reuse those of unchanged notes;
+    `jobs`: parse changed notes in that many processes when there are many.
+    """
     project = project_root if isinstance(project_root, Project) else load_project(Path(project_root))
-    site = Site(project.root, project.docs_dir, project.data_dir, render_pages=False)
+    note_cache = NoteCache(project.root) if cache else None
+    site = Site(project.root, project.docs_dir, project.data_dir, render_pages=False, note_cache=note_cache, jobs=jobs)
     diags = list(site.diagnostics)
     for note in site.vault.notes.values():
         diags.extend(derived_field_problems(note, site.vault))
@@ -32,6 +38,8 @@ def check(project_root: Path | Project, *, external: bool = False, timeout: floa
         from .external import check_external   # network code only when asked for
         diags.extend(check_external(site.vault.notes.values(), project.root, timeout=timeout, retries=retries,
                                     concurrency=concurrency, cache_ttl=cache_ttl))
+    if note_cache is not None:
+        note_cache.save()
     return sorted(set(diags))
 
 
@@ -88,7 +96,7 @@ def _note_named(ref: str, vault: Vault) -> str | None:
 # -- ordinary Markdown links to note files -----------------------------------------------------
 def md_link_problems(note: Note, docs_dir: Path, known: Iterable[str] = ()) -> list[Diagnostic]:
     """`[x](a.b.md)` whose file is not in the vault (MkDocs warns; --strict fails)."""
-    if ".md" not in note.body:
+    if not note.has_md_links:
         return []
     out: list[Diagnostic] = []
     mask = note.code_mask

@@ -12,29 +12,38 @@ Knows nothing of MkDocs. Passes, each over every note once:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import itertools
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from .diagnostics import Diagnostic
 from .embeds import Expander, broken_html
-from .headings import Doc
+from .headings import Doc, Heading
 from .hierarchy import ROOT, Hierarchy, relative_url, src_of
+from .notecache import NoteCache, fingerprint
 from .refs import Ref
 from .resolve import AnchorIndex, Resolver, Target
 from .syntax import BLOCK_ANCHOR_RE, FMVAR_RE, TextIndex, Token, scan
-from .vault import Note, Vault
+from .vault import QUESTIONS_KIND, Note, Vault
 
 log = logging.getLogger("kb")
 
-DATA_KINDS = ("table", "chart")
-QUESTIONS_KIND = "questions"
 QUESTIONS_KEY = "kbquestionslist"     # placeholder for the generated list of questions
 _placeholder_ids = itertools.count(1)
+_NOT_LOADED = object()      # the data context, before anything needs it
+
+
+def _names_hash(*groups: Iterable[str]) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for names in groups:
+        h.update("\n".join(names).encode())
+        h.update(b"\0")
+    return h.hexdigest()
 
 
 def md_text(text: str) -> str:
@@ -70,16 +79,17 @@ class Site:
     """Everything a build or `kb check` needs, computed once per build."""
 
     def __init__(self, project_root: Path, notes_dir: str | Path = "notes", data_dir: str | Path = "data",
-                 *, render_data: bool = True, render_pages: bool = True):
+                 *, render_data: bool = True, render_pages: bool = True,
+                 note_cache: NoteCache | None = None, jobs: int = 1):
         self.root = Path(project_root).resolve()
         self.notes_dir = (self.root / notes_dir).resolve()
         self.data_dir = (self.root / data_dir).resolve()
-        self.vault = Vault(self.notes_dir, self.root)
+        self.vault = Vault(self.notes_dir, self.root, note_cache, jobs)
         self.diagnostics: list[Diagnostic] = []
         self.backlinks: dict[str, set[str]] = {}
         self.data_pages: dict[str, set[str]] = {}       # note fname -> pages whose tables show rows about it
         self.blocks: dict[str, RenderedBlock] = {}
-        self._block_checks: dict[tuple[str, str], list[tuple]] = {}
+        self._block_checks: dict[str, list] = {}      # kind + "\n" + block text -> problems
         self.pages: dict[str, Page] = {}
 
         published = self.vault.published
@@ -88,7 +98,9 @@ class Site:
         self.mentions: dict[str, list[str]] = users
         self.hierarchy = Hierarchy(published, tags, users)
         self.render_pages = render_pages
-        self.data = self._data_context() if render_data else None
+        self._data: Any = None
+        if render_data:
+            self._load_data(note_cache)
 
         for note in self.vault.notes.values():
             self.diagnostics.extend(note.problems)
@@ -97,9 +109,15 @@ class Site:
         # where something asks (a check touches few pages, a build all of them).
         self.prepared = {f: self._prepared_doc(n) for f, n in published.items()}
         self.resolver = Resolver(self.vault, self.hierarchy, self.anchors)
-        self.expander = Expander(self.prepared.get, self._child_notes, self.resolver.parse)
+        self.expander = Expander(self._source, self._children, self.resolver.parse)
         self._expanded: dict[str, Doc] = {}
         self._anchors: dict[str, AnchorIndex] = {}
+        self._embed_problems: dict[str, dict[str, list | None]] = {}
+        # `kb check` keeps what embeds produce (anchors of expanded pages, embed problems) with
+        # the notes they read; see _derived.
+        self._cache = note_cache if not render_pages else None
+        self._names = _names_hash(self.hierarchy.pages, self.vault.notes) if self._cache else ""
+        self._reads: tuple[dict[str, Any], dict[str, list[str]]] | None = None
         for note in published.values():
             self._check_note(note)
         if render_pages:
@@ -121,14 +139,38 @@ class Site:
                     users[tok.value].append(fname)
         return tags, users
 
-    def _data_context(self):
+    def _load_data(self, note_cache: NoteCache | None) -> None:
+        """The data context and its problems. `kb check` keeps the problems of the CSVs, links.yml
+        and every block in its cache while data/ and the note names stay the same: then pandas
+        is not even imported."""
+        memo = None
+        if note_cache is not None and not self.render_pages:
+            memo = note_cache.data_results(fingerprint(self.data_dir, self.vault.notes))
+        if memo is not None and "context" in memo:
+            self.diagnostics.extend(Diagnostic(*d) for d in memo["context"])
+            self._data = _NOT_LOADED
+        else:
+            self._data = self._data_context()
+            found = self._data.diagnostics() if self._data is not None else []
+            self.diagnostics.extend(found)
+            if memo is not None:
+                memo["context"] = [list(astuple(d)) for d in found]
+        if memo is not None:
+            self._block_checks = memo["blocks"]
+
+    @property
+    def data(self) -> Any:
+        """The DataContext (None without the data engine), made when first needed."""
+        if self._data is _NOT_LOADED:
+            self._data = self._data_context()
+        return self._data
+
+    def _data_context(self) -> Any:
         try:
             from .data import DataContext
         except ImportError:      # the data engine is optional for vaults without data/
             return None
-        ctx = DataContext(self.data_dir, self.root, lambda f: f in self.vault.notes, known_notes=self.vault.notes)
-        self.diagnostics.extend(ctx.diagnostics())
-        return ctx
+        return DataContext(self.data_dir, self.root, lambda f: f in self.vault.notes, known_notes=self.vault.notes)
 
     def _check_ids(self) -> None:
         for nid, notes in self.vault.by_id.items():
@@ -143,14 +185,16 @@ class Site:
 
     # -- pass 1: prepare --------------------------------------------------------
     def _prepared_doc(self, note: Note) -> Doc:
+        if not note.has_fmvars and not note.data_fences:
+            return note.doc           # most notes: reuse the parse (and do not read a cached note's text)
         text = self._prepare(note)
-        return note.doc if text == note.body else Doc(text)   # most notes: reuse the parse
+        return note.doc if text == note.body else Doc(text)
 
     def _prepare(self, note: Note) -> str:
         body = note.body
-        if "{{" in body:
+        if note.has_fmvars:
             body = self._fm_vars(note, body)
-        wanted = [f for f in note.fences if f.info.split(" ")[0] in DATA_KINDS + (QUESTIONS_KIND,)]
+        wanted = note.data_fences
         if not wanted:
             return body
         lines = body.split("\n")
@@ -179,15 +223,15 @@ class Site:
     def _render_block(self, note: Note, kind: str, fence, index: int) -> str:
         key = f"kbblock{next(_placeholder_ids)}x"
         body_line = note.body_line + fence.start_line + 2
+        if not self.render_pages:     # checking only: validate the block, draw nothing
+            self.diagnostics.extend(self._checked_block(kind, fence.body, note.rel, body_line))
+            self.blocks[key] = RenderedBlock(key, "", [])
+            return key
         if self.data is None:
             html_ = broken_html(f"{kind} block", "the data engine is not available")
             self.blocks[key] = RenderedBlock(key, html_, [])
             return key
         from .data import render_block
-        if not self.render_pages:     # checking only: validate the block, draw nothing
-            self.diagnostics.extend(self._checked_block(kind, fence.body, note.rel, body_line))
-            self.blocks[key] = RenderedBlock(key, "", [])
-            return key
         res = render_block(kind, fence.body, self.data, note_path=note.rel, body_line=body_line,
                            href=lambda f: "kbhref:" + f, block_id=f"{kind}-{_slug(note.fname)}-{index + 1}")
         self.diagnostics.extend(res.diagnostics)
@@ -198,14 +242,17 @@ class Site:
 
     def _checked_block(self, kind: str, body: str, path: str, body_line: int) -> list[Diagnostic]:
         """check_block, once per distinct block text (vaults repeat blocks); lines moved to this note."""
-        from .data import check_block
-        memo = self._block_checks.get((kind, body))
+        key = kind + "\n" + body
+        memo = self._block_checks.get(key)
         if memo is None:
+            if self.data is None:
+                return []
+            from .data import check_block
             found = check_block(kind, body, self.data, note_path=path, body_line=body_line)
             # Lines in the note are kept relative to the block; other files' (a CSV's) as they are.
-            memo = self._block_checks[(kind, body)] = [
-                (None, d.line - body_line, d.col, d.severity, d.message, d.code) if d.path == path
-                else (d.path, d.line, d.col, d.severity, d.message, d.code) for d in found]
+            memo = self._block_checks[key] = [
+                [None, d.line - body_line, d.col, d.severity, d.message, d.code] if d.path == path
+                else [d.path, d.line, d.col, d.severity, d.message, d.code] for d in found]
         return [Diagnostic(other or path, line if other else line + body_line, col, sev, msg, code)
                 for other, line, col, sev, msg, code in memo]
 
@@ -214,6 +261,10 @@ class Site:
         doc = self._expanded.get(fname)
         if doc is None:
             prepared = self.prepared[fname]
+            note = self.vault.notes[fname]
+            if prepared is note.doc and not note.has_embed_syntax:
+                self._expanded[fname] = prepared     # nothing to expand
+                return prepared
             text = self.expander.expand(fname, prepared.text)
             doc = prepared if text == prepared.text else Doc(text)
             self._expanded[fname] = doc
@@ -222,32 +273,96 @@ class Site:
     def anchors(self, fname: str) -> AnchorIndex | None:
         idx = self._anchors.get(fname)
         if idx is None and fname in self.prepared:
-            doc = self.expanded(fname)
-            idx = self._anchors[fname] = AnchorIndex(doc.headings, set(doc.blocks))
+            note = self.vault.notes[fname]
+            if self.prepared[fname] is note.doc and not note.has_embed_syntax:
+                doc = note.doc          # the page is the note as written
+                idx = AnchorIndex(doc.headings, set(doc.blocks))
+            else:
+                heads, blocks = self._derived("anchors", fname, lambda: self._expanded_ids(fname))
+                idx = AnchorIndex([Heading(*h) for h in heads], set(blocks))
+            self._anchors[fname] = idx
         return idx
+
+    def _expanded_ids(self, fname: str) -> list:
+        doc = self.expanded(fname)
+        return [[list(h) for h in doc.headings], list(doc.blocks)]
+
+    def _embed_problem(self, note: Note, inner: str) -> list | None:
+        """[message, code] of what is wrong with an embed in `note`, or None."""
+        found = self._embed_problems.get(note.fname)
+        if found is None:
+            def probe() -> dict[str, list | None]:
+                out = {}
+                for t in note.tokens:
+                    if t.kind == "embed" and t.value not in out:
+                        p = self.expander.problem(t.value, note.fname)
+                        out[t.value] = [p.message, p.code] if p else None
+                return out
+            found = self._embed_problems[note.fname] = self._derived("embeds", note.fname, probe)
+        return found.get(inner)
+
+    # -- what embeds produce, kept between `kb check` runs ------------------------
+    def _source(self, fname: str) -> Doc | None:
+        if self._reads is not None:
+            note = self.vault.notes.get(fname)
+            self._reads[0][fname] = note.stat_key if note is not None else None
+        return self.prepared.get(fname)
+
+    def _children(self, fname: str) -> list[str]:
+        kids = self._child_notes(fname)
+        if self._reads is not None:
+            self._reads[1][fname] = kids
+        return kids
+
+    def _derived(self, kind: str, fname: str, compute: Callable[[], Any]) -> Any:
+        """compute(), or its result from the cache while every note it read is unchanged, the
+        wildcard children it listed are the same and no page was added or removed."""
+        if self._cache is None:
+            return compute()
+        key = f"{kind}:{fname}"
+        current = lambda f: (self.vault.notes[f].stat_key if f in self.vault.notes else None)  # noqa: E731
+        hit = self._cache.derived(key, self._names, current, self._child_notes)
+        if hit is not None:
+            return hit
+        outer, self._reads = self._reads, ({fname: current(fname)}, {})
+        try:
+            value = compute()
+        finally:
+            reads, self._reads = self._reads, outer
+        if outer is not None:
+            outer[0].update(reads[0])
+            outer[1].update(reads[1])
+        self._cache.put_derived(key, self._names, reads[0], reads[1], value)
+        return value
 
     # -- pass 3: check ------------------------------------------------------------
     def _check_note(self, note: Note) -> None:
-        for tok in note.tokens:
-            line, col = note.file_pos(tok.line, tok.col)
-            if tok.kind in ("link", "embed"):
-                ref = self.resolver.parse(tok.value)
-                if tok.kind == "embed":
-                    prob = self.expander.problem(tok.value, note.fname)
-                    if prob:
-                        self._diag(note, line, col, prob.message, prob.code)
-                    target = ref.fname or note.fname
-                    if target != note.fname and target in self.hierarchy.pages:
-                        self.backlinks.setdefault(target, set()).add(note.fname)
-                    continue
-                t = self.resolver.resolve(ref, note.fname, suggest=True)
+        # The hottest loop of `kb check` (a big vault has 10+ links per note): locals, no calls per link.
+        fname, first_line = note.fname, note.body_line + 1
+        resolve, backlinks = self.resolver.resolve_text, self.backlinks
+        known = self.resolver.absolute_targets(suggest=True)
+        for kind, _start, _end, line, col, _text, value in note.tokens:
+            if kind == "link":
+                t = known.get(value) or resolve(value, fname, True)
                 if t.error:
-                    self._diag(note, line, col, t.error, t.code)
-                elif not t.private and not t.url and t.fname != note.fname:
-                    self.backlinks.setdefault(t.fname, set()).add(note.fname)
-            elif tok.kind == "fmvar":
-                if not _fm_lookup(note.fm, tok.value)[0]:
-                    log.info("%s:%d:%d: frontmatter has no key %r for {{fm.%s}}", note.rel, line, col, tok.value, tok.value)
+                    self._diag(note, first_line + line, col + 1, t.error, t.code)
+                elif self.render_pages and t.fname != fname and not t.private and not t.url:   # backlinks: pages only
+                    linked = backlinks.get(t.fname)
+                    if linked is None:
+                        backlinks[t.fname] = {fname}
+                    else:
+                        linked.add(fname)
+            elif kind == "embed":
+                prob = self._embed_problem(note, value)
+                if prob:
+                    self._diag(note, first_line + line, col + 1, prob[0], prob[1])
+                target = self.resolver.parse(value).fname or fname
+                if target != fname and target in self.hierarchy.pages:
+                    backlinks.setdefault(target, set()).add(fname)
+            elif kind == "fmvar":
+                if not _fm_lookup(note.fm, value)[0]:
+                    log.info("%s:%d:%d: frontmatter has no key %r for {{fm.%s}}",
+                             note.rel, first_line + line, col + 1, value, value)
 
     def _diag(self, note: Note, line: int, col: int, message: str, code: str, severity: str = "error") -> None:
         self.diagnostics.append(Diagnostic(note.rel, line, col, severity, message, code))  # type: ignore[arg-type]

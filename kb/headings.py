@@ -4,8 +4,8 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 from .syntax import BLOCK_ANCHOR_RE, HEADING_RE, WIKI_RE, TextIndex, code_line_mask, fences
 
@@ -39,8 +39,8 @@ def heading_plain_text(md: str) -> str:
     return html.unescape(t)
 
 
-@dataclass(frozen=True)
-class Heading:
+class Heading(NamedTuple):
+    """One heading (a tuple: a big vault has tens of thousands, made again from the cache per run)."""
     level: int
     text: str      # as written
     slug: str      # the id in the built page

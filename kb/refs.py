@@ -8,15 +8,14 @@ Forms (SPEC "Links and embeds"): `a.b`, `text|a.b` (Dendron's order), `a.b|text`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 VAULT_RE = re.compile(r"^dendron://(?P<vault>[^/]+)/")
 OFFSET_RE = re.compile(r",\d+$")
 
 
-@dataclass(frozen=True)
-class Ref:
+class Ref(NamedTuple):
+    """A parsed wikilink (a tuple: big vaults parse tens of thousands)."""
     raw: str                 # the inner text as written
     fname: str               # target note ('' for this note)
     alias: str | None        # link text, if written
@@ -73,8 +72,13 @@ def _parse_target(raw: str, start: int, end: int) -> tuple[str, str | None, str 
     return fname, anchor, anchor_end, block, wildcard, vault, span
 
 
+_PLAIN_RE = re.compile(r"[^\s|#:]+")      # 'a.b.c': no alias, anchor, vault or space
+
+
 def parse_ref(raw: str, exists: Callable[[str], bool] | None = None) -> Ref:
     """Parse a wikilink's inner text. `exists(fname)` settles the alias order when given."""
+    if _PLAIN_RE.fullmatch(raw) and not raw.endswith(".*"):     # the usual link, without the general parse
+        return Ref(raw, raw, None, None, None, None, False, None, (0, len(raw)))
     bar = raw.find("|")
     if bar < 0:
         f, a, ae, b, w, v, span = _parse_target(raw, 0, len(raw))

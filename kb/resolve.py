@@ -1,9 +1,8 @@
 """Resolve a parsed reference against the site: which page, which anchor, or why not."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 import re
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .diagnostics import did_you_mean
 from .headings import Heading, canonical
@@ -15,8 +14,8 @@ from .vault import Vault
 URL_RE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
+    """Where a link goes (a tuple: one is made per distinct link of the vault)."""
     fname: str            # page the link goes to ('' never: same-note links name the note)
     anchor: str | None    # final id on that page
     text: str             # default link text
@@ -54,6 +53,7 @@ class Resolver:
         # Big vaults link the same targets again and again: parse and resolve each text once.
         self._parsed: dict[str, Ref] = {}
         self._resolved: dict[tuple[str, str, bool], Target] = {}
+        self._absolute: dict[bool, dict[str, Target]] = {False: {}, True: {}}   # refs that name their note
 
     def exists(self, fname: str) -> bool:
         return fname in self.hierarchy.pages or fname in self.vault.notes
@@ -72,6 +72,21 @@ class Resolver:
             hit = self._resolved[key] = self._resolve(ref, from_fname, suggest)
         return hit
 
+    def absolute_targets(self, suggest: bool = False) -> dict[str, Target]:
+        """inner text -> Target of the links resolved so far that name their note (read-only)."""
+        return self._absolute[suggest]
+
+    def resolve_text(self, inner: str, from_fname: str, suggest: bool = False) -> Target:
+        """resolve(parse(inner)), with one lookup for the usual link that names its note."""
+        memo = self._absolute[suggest]
+        hit = memo.get(inner)
+        if hit is None:
+            ref = self.parse(inner)
+            if not ref.fname:          # '#heading': relative to the note it is in
+                return self.resolve(ref, from_fname, suggest)
+            hit = memo[inner] = self._resolve(ref, from_fname, suggest)
+        return hit
+
     def _resolve(self, ref: Ref, from_fname: str, suggest: bool) -> Target:
         if not ref.vault and URL_RE.match(ref.target_text):   # [[text|https://...]]: a web link written as a wikilink
             return Target("", None, ref.alias or ref.target_text, url=ref.target_text)
@@ -87,7 +102,9 @@ class Resolver:
 
     def _resolve_anchor(self, ref: Ref, fname: str, text: str, suggest: bool) -> Target:
         target = self._anchor_target(ref, fname, text, suggest)
-        return replace(target, alias=True) if ref.alias else target
+        if not ref.alias:
+            return target
+        return Target(target.fname, target.anchor, target.text, target.error, target.code, alias=True)
 
     def _anchor_target(self, ref: Ref, fname: str, text: str, suggest: bool) -> Target:
         if ref.block:

@@ -4,8 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import multiprocessing
 import re
-from dataclasses import dataclass, field
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import astuple
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,7 @@ import yaml
 
 from .diagnostics import Diagnostic
 from .headings import Doc, Heading
+from .notecache import NoteCache, StatKey
 from .syntax import Fence, Token, scan
 
 FM_RE = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
@@ -68,7 +72,9 @@ def _fast_frontmatter(text: str) -> dict[str, Any] | None:
 
 def title_from_fname(fname: str) -> str:
     """`inference-accelerator` -> "Inference Accelerator" (as Dendron does)."""
-    last = fname.split(".")[-1]
+    last = fname.rpartition(".")[2]
+    if last.isalnum():        # one word: no splitting (hierarchies have thousands of stub parents)
+        return last[:1].upper() + last[1:]
     return " ".join(w[:1].upper() + w[1:] for w in re.split(r"[-_ ]+", last) if w) or last
 
 
@@ -92,17 +98,66 @@ def to_millis(value: Any) -> int | None:
     return int(d.timestamp() * 1000)
 
 
-@dataclass
+DATA_KINDS = ("table", "chart")        # fenced blocks drawn from data/
+QUESTIONS_KIND = "questions"           # the fenced block listing the FAQ's questions
+
+
 class Note:
-    fname: str
-    path: Path             # absolute
-    rel: str               # path for messages, e.g. "notes/a.b.md"
-    text: str              # the whole file
-    fm: dict[str, Any]
-    body: str
-    body_line: int         # 0-based line in the file where the body starts
-    has_frontmatter: bool
-    problems: list[Diagnostic] = field(default_factory=list)
+    """One note file: frontmatter, body and the structure of the body, each computed once.
+
+    A note made from a cached summary (`from_summary`) has its frontmatter, tokens, headings,
+    block ids and data blocks without its text, which is read from disk only if something
+    asks for it (an embed of the note, `{{fm.*}}`, a rename, an external link check).
+    """
+
+    def __init__(self, fname: str, path: Path, rel: str, text: str | None, fm: dict[str, Any],
+                 body: str | None, body_line: int, has_frontmatter: bool,
+                 problems: list[Diagnostic] | None = None):
+        self.fname = fname
+        self.path = path               # absolute
+        self.rel = rel                 # path for messages, e.g. "notes/a.b.md"
+        self._text = text              # the whole file (None: not read yet)
+        self.fm = fm
+        self._body = body
+        self.body_line = body_line     # 0-based line in the file where the body starts
+        self.has_frontmatter = has_frontmatter
+        self.problems = problems if problems is not None else []
+        self.stat_key: StatKey | None = None   # (mtime, size) when read through a NoteCache
+
+    def __repr__(self) -> str:
+        return f"Note({self.rel!r})"
+
+    # -- the text, read on demand for notes made from a summary ---------------
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.path.read_bytes().decode("utf-8", errors="replace")
+        return self._text
+
+    @property
+    def body(self) -> str:
+        if self._body is None:
+            m = FM_RE.match(self.text) if self.has_frontmatter else None
+            self._body = self.text[m.end():] if m else self.text
+        return self._body
+
+    # Cheap facts about the body that decide whether a pass needs the text at all.
+    @cached_property
+    def has_fmvars(self) -> bool:
+        return "{{" in self.body
+
+    @cached_property
+    def has_embed_syntax(self) -> bool:
+        return "![[" in self.body
+
+    @cached_property
+    def has_md_links(self) -> bool:
+        return ".md" in self.body
+
+    @cached_property
+    def data_fences(self) -> list[Fence]:
+        """Fenced blocks the compiler replaces (table, chart, questions)."""
+        return [f for f in self.fences if f.info.split(" ")[0] in DATA_KINDS + (QUESTIONS_KIND,)]
 
     # -- frontmatter fields ------------------------------------------------
     @property
@@ -201,6 +256,41 @@ class Note:
         return self.body_line + body_line + 1, col + 1
 
 
+    # -- the summary kept in the on-disk cache --------------------------------
+    def summary(self) -> list:
+        """Everything `kb check` needs from this file, as JSON-able lists."""
+        return [self.fm, self.body_line, self.has_frontmatter,
+                [list(astuple(d)) for d in self.problems], [list(t) for t in self.tokens],
+                [[h.level, h.text, h.slug, h.line] for h in self.headings], self.blocks,
+                [[f.start_line, f.end_line, f.info, f.indent, f.body, f.start, f.end] for f in self.data_fences],
+                [self.has_fmvars, self.has_embed_syntax, self.has_md_links]]
+
+    @classmethod
+    def from_summary(cls, path: Path, rel: str, s: list) -> "Note":
+        fm, body_line, has_fm, problems, tokens, heads, blocks, fences, flags = s
+        note = cls(path.name[:-3], path, rel, None, fm, None, body_line, has_fm,
+                   [Diagnostic(*d) for d in problems])
+        seeded = note.__dict__          # cached properties, filled in from the summary
+        seeded["tokens"] = [Token(*t) for t in tokens]
+        seeded["data_fences"] = [Fence(*f) for f in fences]
+        seeded["has_fmvars"], seeded["has_embed_syntax"], seeded["has_md_links"] = flags
+        doc = seeded["doc"] = _LazyDoc(note)
+        doc.__dict__["headings"] = [Heading(*h) for h in heads]
+        doc.__dict__["blocks"] = blocks
+        return note
+
+
+class _LazyDoc(Doc):
+    """A note's Doc whose headings and blocks came from a summary; the text only when asked."""
+
+    def __init__(self, note: Note):   # no super().__init__: `text` is read on demand
+        self._note = note
+
+    @cached_property
+    def text(self) -> str:  # type: ignore[override]
+        return self._note.body
+
+
 def parse_note(path: Path, rel: str, text: str) -> Note:
     fname = path.name[:-3]
     problems: list[Diagnostic] = []
@@ -252,10 +342,73 @@ def load_note(path: Path, rel: str) -> Note:
     return note
 
 
-class Vault:
-    """All notes of one notes/ folder, by fname."""
+PARALLEL_MIN = 500      # below this many notes to parse, starting processes costs more than it saves
 
-    def __init__(self, notes_dir: Path, project_root: Path | None = None):
+
+def _cached_notes(files: list[tuple[Path, str, os.DirEntry]], cache: NoteCache, jobs: int) -> list[Note]:
+    """Notes from valid summaries; the others parsed (and their summaries given to the cache)."""
+    notes: list[Note | None] = []
+    misses: list[tuple[int, Path, str, StatKey]] = []
+    for path, rel, entry in files:
+        st = entry.stat()
+        key = (st.st_mtime_ns, st.st_size)
+        summary = cache.get(rel, key)
+        if summary is None:
+            misses.append((len(notes), path, rel, key))
+            notes.append(None)
+        else:
+            notes.append(Note.from_summary(path, rel, summary))
+    todo = [(path, rel) for _, path, rel, _ in misses]
+    if jobs > 1 and len(misses) >= PARALLEL_MIN and "fork" in multiprocessing.get_all_start_methods() \
+            and sys.platform.startswith("linux"):
+        parsed = _parse_parallel(todo, jobs)
+    else:
+        parsed = _parsed_with_summaries(todo)
+    for (i, _, rel, key), (note, summary) in zip(misses, parsed):
+        notes[i] = note
+        cache.put(rel, key, summary)
+    for note, (_, _, entry) in zip(notes, files):
+        st = entry.stat()       # DirEntry keeps the stat made above
+        note.stat_key = (st.st_mtime_ns, st.st_size)  # type: ignore[union-attr]
+    return notes  # type: ignore[return-value]
+
+
+def _parsed_with_summaries(files: list[tuple[Path, str]]) -> list[tuple[Note, list]]:
+    """Parse and summarise (the summary computes tokens, headings and blocks: the slow part)."""
+    out = []
+    for path, rel in files:
+        note = load_note(path, rel)
+        out.append((note, note.summary()))
+    return out
+
+
+def _summaries(files: list[tuple[Path, str]]) -> list[list]:
+    """In a worker process: the summaries only (plain lists pickle fast)."""
+    return [summary for _, summary in _parsed_with_summaries(files)]
+
+
+def _parse_parallel(files: list[tuple[Path, str]], jobs: int) -> list[tuple[Note, list]]:
+    """Parse in this process and jobs - 1 forked ones (fork: the workers need no imports)."""
+    size = -(-len(files) // jobs)
+    chunks = [files[i:i + size] for i in range(0, len(files), size)]
+    with ProcessPoolExecutor(len(chunks) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = [pool.submit(_summaries, chunk) for chunk in chunks[1:]]
+        out = _parsed_with_summaries(chunks[0])
+        for future, chunk in zip(futures, chunks[1:]):
+            out.extend((Note.from_summary(path, rel, s), s) for (path, rel), s in zip(chunk, future.result()))
+    return out
+
+
+class Vault:
+    """All notes of one notes/ folder, by fname.
+
+    With a NoteCache (`kb check`), unchanged notes come from their summaries and the rest
+    are parsed, in `jobs` processes when there are many; without one (builds), every note
+    is read, reusing this process's parse of unchanged content (`mkdocs serve`).
+    """
+
+    def __init__(self, notes_dir: Path, project_root: Path | None = None,
+                 cache: NoteCache | None = None, jobs: int = 1):
         self.dir = notes_dir.resolve()
         self.root = (project_root or self.dir.parent).resolve()
         self.notes: dict[str, Note] = {}
@@ -264,10 +417,13 @@ class Vault:
             prefix = self.dir.relative_to(self.root).as_posix() + "/"
         except ValueError:
             prefix = self.dir.as_posix() + "/"
-        for entry in sorted(os.scandir(self.dir), key=lambda e: e.name):
-            if not entry.name.endswith(".md") or not entry.is_file():
-                continue
-            note = load_note(Path(entry.path), prefix + entry.name)
+        files = [(Path(e.path), prefix + e.name, e) for e in sorted(os.scandir(self.dir), key=lambda e: e.name)
+                 if e.name.endswith(".md") and e.is_file()]
+        if cache is None:
+            notes = [load_note(path, rel) for path, rel, _ in files]
+        else:
+            notes = _cached_notes(files, cache, jobs)
+        for note in notes:
             self.notes[note.fname] = note
             if note.id:
                 self.by_id.setdefault(note.id, []).append(note)

@@ -155,10 +155,13 @@ def test_instant_navigation_sets_up_new_pages_once(page, site):
     page.evaluate("window.kbStillHere = true")
     page.click("text=the other page")
     page.wait_for_url(site + "other/")
+    # The URL changes before Material swaps the content in: wait for the other page's own title.
+    page.locator("article h1", has_text="Other").wait_for()
     page.wait_for_selector(".kb-data th button.kb-sort")
     assert page.evaluate("window.kbStillHere === true")                # no reload: Material swapped the page
     assert page.locator(".kb-data .kb-filter input").count() == 0      # 5 rows: no filter box
     page.go_back()
+    page.locator("article h1", has_text="Home").wait_for()
     page.wait_for_selector(".kb-data .kb-filter input")
     assert page.locator(".kb-data .kb-filter input").count() == 1      # set up once, not twice
     assert page.locator(".kb-data th button.kb-sort button").count() == 0

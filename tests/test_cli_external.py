@@ -139,4 +139,4 @@ def test_external_off_by_default(proj: Path) -> None:
     r = run_kb("check", cwd=proj)
     assert r.returncode == 0, r.stdout
     assert sum(Handler.counts.values()) == 0
-    assert not (proj / ".kb-cache").exists()
+    assert not (proj / ".kb-cache" / "external.json").exists()

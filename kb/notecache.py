@@ -1,0 +1,170 @@
+"""What `kb check` keeps between runs: a summary of every note, so unchanged notes are not re-read.
+
+A summary (Note.summary) holds a note's frontmatter, problems, tokens, headings, block ids
+and data blocks: everything checking needs but the text, which is read only where a pass
+asks for it. An entry is used while its file's size and modification time are the same.
+Like git's index, an entry whose file changed within `RACY_NS` of the save is not kept: an
+edit in the same clock tick with the same size could not be told from the cached version.
+
+The files are JSON (never pickle: a cache in a cloned repository must not be able to run
+code), and is keyed by a hash of this package's source, so a new kb ignores an old cache.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+import zlib
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+CACHE_DIR = Path(".kb-cache") / "notes"
+SHARDS = 16
+RACY_NS = 2_000_000_000
+FORMAT = 1
+
+StatKey = tuple[int, int]       # (st_mtime_ns, st_size)
+
+
+def code_version() -> str:
+    """Changes whenever kb's code (or the Python running it) does: summaries come from that code."""
+    h = hashlib.blake2b(f"{FORMAT} {sys.version}".encode(), digest_size=12)
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def fingerprint(folder: Path, names: Iterable[str]) -> str | None:
+    """A hash of every file's path, size and mtime under `folder`, and of `names`; None while
+    a file there changed within RACY_NS (its results could not be told from the next edit's)."""
+    h = hashlib.blake2b(digest_size=16)
+    fresh_after = time.time_ns() - RACY_NS
+    for dirpath, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            st = os.stat(os.path.join(dirpath, name))
+            if st.st_mtime_ns >= fresh_after:
+                return None
+            h.update(f"{os.path.relpath(os.path.join(dirpath, name), folder)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    h.update("\n".join(names).encode())
+    return h.hexdigest()
+
+
+class NoteCache:
+    """Summaries by note path; `get` what is still valid, `put` what was parsed, `save` once.
+
+    Kept in SHARDS files by a hash of the path, so that after an edit only one is rewritten;
+    the results that span notes (expanded pages, data checks) are in one more file.
+    """
+
+    def __init__(self, project_root: Path):
+        self.dir = Path(project_root) / CACHE_DIR
+        self.version = code_version()
+        self._old: list[dict[str, list]] = [{} for _ in range(SHARDS)]
+        self._new: list[dict[str, list]] = [{} for _ in range(SHARDS)]
+        self._dirty = [False] * SHARDS
+        self._old_data: dict = {}
+        self._data: dict | None = None
+        self._data_size: tuple[int, bool] = (-1, False)
+        self._old_derived: dict[str, list] = {}
+        self._derived: dict[str, list] = {}
+        self._derived_dirty = False
+        for i in range(SHARDS):
+            self._old[i] = self._load(f"notes-{i:02d}.json").get("notes") or {}
+        shared = self._load("shared.json")
+        self._old_data = shared.get("data") or {}
+        self._old_derived = shared.get("derived") or {}
+
+    def _load(self, name: str) -> dict:
+        try:
+            raw = json.loads((self.dir / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}       # no cache yet, or a damaged file: start over
+        return raw if isinstance(raw, dict) and raw.get("version") == self.version else {}
+
+    @staticmethod
+    def _shard(rel: str) -> int:
+        return zlib.crc32(rel.encode()) % SHARDS
+
+    def get(self, rel: str, key: StatKey) -> list | None:
+        i = self._shard(rel)
+        entry = self._old[i].get(rel)
+        if entry is None or entry[0] != key[0] or entry[1] != key[1]:
+            return None
+        self._new[i][rel] = entry
+        return entry[2]
+
+    def put(self, rel: str, key: StatKey, summary: list) -> None:
+        fm = summary[0]
+        try:   # frontmatter must survive JSON unchanged (YAML can hold sets, bytes, int keys...)
+            if json.loads(json.dumps(fm)) != fm:
+                return
+        except (TypeError, ValueError):
+            return
+        i = self._shard(rel)
+        self._new[i][rel] = [key[0], key[1], summary]
+        self._dirty[i] = True
+
+    def derived(self, key: str, names: str, current: Callable[[str], StatKey | None],
+                children: Callable[[str], list[str]]) -> Any:
+        """A result that depends on several notes (an expanded page), if none of them changed."""
+        entry = self._old_derived.get(key)
+        if entry is None or entry[0] != names:
+            return None
+        _names, reads, kids, value = entry
+        for fname, key_then in reads.items():
+            now = current(fname)
+            if (list(now) if now is not None else None) != key_then:
+                return None
+        for fname, listed in kids.items():
+            if children(fname) != listed:
+                return None
+        self._derived[key] = entry
+        return value
+
+    def put_derived(self, key: str, names: str, reads: dict[str, StatKey | None],
+                    kids: dict[str, list[str]], value: Any) -> None:
+        self._derived[key] = [names, {f: (list(k) if k is not None else None) for f, k in reads.items()},
+                              kids, value]
+        self._derived_dirty = True
+
+    def data_results(self, fingerprint: str | None) -> dict | None:
+        """The data checks' results kept for this state of data/ and of the note names:
+        {"context": problems of the CSVs and links.yml, "blocks": {block text: problems}},
+        filled in by the caller. None (nothing kept) while a data file is fresh (racy)."""
+        if fingerprint is None:
+            return None
+        old = self._old_data
+        if old.get("fingerprint") == fingerprint and isinstance(old.get("blocks"), dict):
+            self._data = old
+            self._data_size = (len(old["blocks"]), "context" in old)
+        else:
+            self._data = {"fingerprint": fingerprint, "blocks": {}}
+        return self._data
+
+    def save(self) -> None:
+        """Write what changed in this run (entries of notes gone are dropped), each file atomically."""
+        fresh_before = time.time_ns() - RACY_NS
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            for i in range(SHARDS):
+                if self._dirty[i] or len(self._new[i]) != len(self._old[i]):
+                    notes = {rel: e for rel, e in self._new[i].items() if e[0] < fresh_before}
+                    self._write(f"notes-{i:02d}.json", {"notes": notes})
+            data = self._data
+            data_same = data is None or (len(data["blocks"]), "context" in data) == self._data_size
+            if self._derived_dirty or not data_same or len(self._derived) != len(self._old_derived):
+                derived = {k: e for k, e in self._derived.items()
+                           if all(read is None or read[0] < fresh_before for read in e[1].values())}
+                self._write("shared.json", {"data": data, "derived": derived})
+        except OSError:
+            pass        # a read-only checkout still gets checked, just not faster next time
+
+    def _write(self, name: str, content: dict) -> None:
+        tmp = self.dir / f".{name}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps({"version": self.version, **content}, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, self.dir / name)

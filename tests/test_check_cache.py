@@ -1,0 +1,208 @@
+"""`kb check` keeps note summaries and embed and data results in .kb-cache/notes/: a run that
+reuses them reports exactly what a run without them does, and every change that matters
+(a note, a note it embeds, a new note, a CSV) is seen."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from test_cli_support import ROOT, lines_of, make_vault, run_kb, write_note
+
+from kb.notecache import CACHE_DIR
+from kb.vault import Note, parse_note
+
+BODY = 9        # first body line of a note written by write_note
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Path:
+    return make_vault(tmp_path)
+
+
+def check(proj: Path, *args: str):
+    return run_kb("check", *args, cwd=proj)
+
+
+def age(proj: Path, seconds: float = 60, *only: Path) -> None:
+    """Notes and data (or `only` these files) last changed a minute ago: old enough for the cache
+    to keep them (new ones are re-read until a save finds them two seconds old, as git does)."""
+    then = time.time() - seconds
+    for path in only or [p for folder in ("notes", "data") for p in (proj / folder).rglob("*")]:
+        os.utime(path, (then, then))
+
+
+def cached_notes(proj: Path) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for shard in (proj / CACHE_DIR).glob("notes-*.json"):
+        out.update(json.loads(shard.read_text(encoding="utf-8"))["notes"])
+    return out
+
+
+def warm(proj: Path, *args: str):
+    """Fill the cache, then run again from it; both runs must agree."""
+    first = check(proj, *args)
+    second = check(proj, *args)
+    assert (first.returncode, first.stdout) == (second.returncode, second.stdout)
+    return second
+
+
+def test_a_warm_run_reports_what_a_run_without_cache_reports(proj: Path) -> None:
+    write_note(proj, "x.links", "See [[hardware.gpu.t5]] and [[hardware.gpu#memmory]].\n"
+                                "Block [[hardware.gpu#^nope]] and {{fm.nothing}}.\n")
+    write_note(proj, "x.embeds", "![[hardware.gpu#nope]]\n\n![[x.loop]]\n")
+    write_note(proj, "x.loop", "![[x.embeds]]\n")
+    write_note(proj, "x.table", "```table\nsource: bench.csv\ncolumns: [GPU, Thruput]\n```\n")
+    (proj / "notes" / "nofm.md").write_text("Plain.\n", encoding="utf-8")
+    age(proj)
+    cold = check(proj, "--no-cache", "--format", "json")
+    assert not (proj / CACHE_DIR).exists()          # --no-cache writes nothing
+    hot = warm(proj, "--format", "json")
+    assert cached_notes(proj).keys() >= {"notes/x.links.md", "notes/hardware.gpu.md"}
+    assert hot.returncode == cold.returncode == 1
+    assert hot.stdout == cold.stdout
+    codes = {d["code"] for d in json.loads(hot.stdout)}
+    assert {"broken-link", "broken-anchor", "broken-block", "broken-embed", "embed-cycle",
+            "data-unknown-column", "frontmatter"} <= codes, codes
+
+
+def test_the_cache_is_used_for_notes_whose_size_and_time_are_unchanged(proj: Path) -> None:
+    """What the cache is for: an unchanged stat means the note is not read again. (Like git, an
+    edit that keeps both is not seen; the two-second rule below keeps that from happening in
+    practice.)"""
+    path = write_note(proj, "x.links", "See [[hardware.gpu.t4]].\n")
+    age(proj)
+    assert warm(proj).returncode == 0
+    st = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("gpu.t4", "gpu.t9"), encoding="utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert check(proj).returncode == 0                  # from the summary
+    r = check(proj, "--no-cache")
+    assert r.returncode == 1 and 'no note named "hardware.gpu.t9"' in r.stdout
+
+
+def test_a_note_changed_within_two_seconds_is_read_again(proj: Path) -> None:
+    """The racy case: a save right after an edit must not keep the note, or an edit in the same
+    clock tick that keeps the size would be missed."""
+    path = write_note(proj, "x.links", "See [[hardware.gpu.t4]].\n")
+    assert check(proj).returncode == 0
+    assert "notes/x.links.md" not in cached_notes(proj)
+    st = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("gpu.t4", "gpu.t9"), encoding="utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    r = check(proj)
+    assert r.returncode == 1 and 'no note named "hardware.gpu.t9"' in r.stdout
+
+
+def test_editing_a_note_is_seen(proj: Path) -> None:
+    path = write_note(proj, "x.links", "See [[hardware.gpu.t4]].\n")
+    age(proj)
+    assert warm(proj).returncode == 0
+    path.write_text(path.read_text(encoding="utf-8") + "And [[hardware.gpu#memmory]].\n", encoding="utf-8")
+    r = check(proj)
+    assert r.returncode == 1
+    (line,) = lines_of(r)
+    assert line.startswith(f"notes/x.links.md:{BODY + 1}:5: error: ") and line.endswith("[broken-anchor]")
+
+
+def test_a_heading_gone_from_an_embedded_note_breaks_links_to_the_page_that_embeds_it(proj: Path) -> None:
+    """The anchors of a page with embeds are kept with the notes it read: changing only the
+    embedded note must invalidate them."""
+    write_note(proj, "t.host", "Intro.\n\n![[t.part]]\n")
+    part = write_note(proj, "t.part", "## Deep Heading\n\nText.\n")
+    write_note(proj, "t.user", "See [[t.host#deep-heading]].\n")
+    age(proj)
+    assert warm(proj).returncode == 0
+    part.write_text(part.read_text(encoding="utf-8").replace("Deep Heading", "Other Heading"), encoding="utf-8")
+    r = check(proj)
+    assert r.returncode == 1
+    (line,) = lines_of(r)
+    assert line.startswith(f'notes/t.user.md:{BODY}:5: error: no heading "deep-heading" in "t.host"')
+
+
+def test_a_section_gone_from_an_embedded_note_breaks_the_embed(proj: Path) -> None:
+    write_note(proj, "t.host", "Intro.\n\n![[t.part#deep-heading]]\n")
+    part = write_note(proj, "t.part", "## Deep Heading\n\nText.\n")
+    age(proj)
+    assert warm(proj).returncode == 0
+    part.write_text(part.read_text(encoding="utf-8").replace("Deep Heading", "Other Heading"), encoding="utf-8")
+    r = check(proj)
+    assert r.returncode == 1
+    (line,) = lines_of(r)
+    assert line.startswith(f"notes/t.host.md:{BODY + 2}:1: error: ") and line.endswith("[broken-embed]")
+
+
+def test_a_new_note_mends_links_and_wildcard_embeds(proj: Path) -> None:
+    write_note(proj, "x.links", "See [[x.later]].\n")
+    write_note(proj, "w.host", "![[w.kids.*]]\n")
+    write_note(proj, "w.kids.one", "## One\n")
+    write_note(proj, "x.user", "See [[w.host#two]].\n")
+    age(proj)
+    r = warm(proj)
+    assert 'no note named "x.later"' in r.stdout and 'no heading "two" in "w.host"' in r.stdout
+    write_note(proj, "x.later", "Here.\n")
+    write_note(proj, "w.kids.two", "## Two\n")
+    r = check(proj)
+    assert r.returncode == 0, r.stdout
+
+
+def test_a_new_note_changes_how_an_embed_reads(proj: Path) -> None:
+    """`![[t.a|t.b]]` embeds t.a while only t.a exists (Obsidian's order), t.b once it does
+    (Dendron's): no note the embed read has changed, yet the page has."""
+    write_note(proj, "t.host", "![[t.a|t.b]]\n")
+    write_note(proj, "t.a", "## Alpha\n")
+    write_note(proj, "t.user", "See [[t.host#beta]].\n")
+    age(proj)
+    assert 'no heading "beta" in "t.host"' in warm(proj).stdout
+    age(proj, 30, write_note(proj, "t.b", "## Beta\n"))      # every other file as the cache saw it
+    r = check(proj)
+    assert r.returncode == 0, r.stdout
+
+
+def test_a_changed_csv_is_checked_again(proj: Path) -> None:
+    write_note(proj, "x.table", "```table\nsource: bench.csv\ncolumns: [GPU, Throughput]\n```\n")
+    age(proj)
+    assert warm(proj).returncode == 0
+    csv = proj / "data" / "bench.csv"
+    csv.write_text(csv.read_text(encoding="utf-8").replace("Throughput", "Thruput"), encoding="utf-8")
+    age(proj, 30, csv)      # an old file again, but not the one the cache saw
+    r = check(proj)
+    assert r.returncode == 1
+    mine = [ln for ln in lines_of(r) if ln.startswith("notes/x.table.md:")]
+    assert len(mine) == 1 and mine[0].startswith(f"notes/x.table.md:{BODY + 2}:") and "Throughput" in mine[0]
+
+
+def test_a_damaged_or_foreign_cache_is_ignored(proj: Path) -> None:
+    write_note(proj, "x.links", "See [[hardware.gpu.t5]].\n")
+    age(proj)
+    expected = check(proj, "--no-cache").stdout
+    assert warm(proj).stdout == expected
+    shards = sorted((proj / CACHE_DIR).glob("*.json"))
+    assert shards
+    for i, shard in enumerate(shards):     # half garbage, half from "another version" of kb
+        shard.write_text("{not json" if i % 2 else json.dumps({"version": "other", "notes": {}}), encoding="utf-8")
+    r = check(proj)
+    assert r.returncode == 1 and r.stdout == expected
+    assert json.loads(shards[0].read_text(encoding="utf-8"))["version"] != "other"   # rewritten
+
+
+SAMPLES = [ROOT / "notes", ROOT / "tests" / "fixtures" / "cli" / "vault" / "notes",
+           ROOT.parent / "shared" / "corpora" / "dendron-site" / "notes"]
+
+
+@pytest.mark.parametrize("folder", [p for p in SAMPLES if p.is_dir()], ids=lambda p: p.parent.name)
+def test_a_note_from_its_summary_is_the_parsed_note(folder: Path) -> None:
+    """Everything checking reads from a note is the same whether parsed or rebuilt from JSON."""
+    for path in sorted(folder.glob("*.md")):
+        parsed = parse_note(path, path.name, path.read_text(encoding="utf-8"))
+        summary = json.loads(json.dumps(parsed.summary()))
+        if summary[0] != parsed.fm:
+            continue              # frontmatter JSON cannot hold: never cached (NoteCache.put)
+        cached = Note.from_summary(path, path.name, summary)
+        for attr in ("fname", "fm", "body_line", "has_frontmatter", "problems", "tokens", "headings", "blocks",
+                     "data_fences", "has_fmvars", "has_embed_syntax", "has_md_links", "title", "id", "published"):
+            assert getattr(cached, attr) == getattr(parsed, attr), (path.name, attr)
+        assert cached.body == parsed.body and cached.text == parsed.text     # read on demand
