@@ -261,8 +261,7 @@ class Site:
         doc = self._expanded.get(fname)
         if doc is None:
             prepared = self.prepared[fname]
-            note = self.vault.notes[fname]
-            if prepared is note.doc and not note.has_embed_syntax:
+            if self._as_written(fname):
                 self._expanded[fname] = prepared     # nothing to expand
                 return prepared
             text = self.expander.expand(fname, prepared.text)
@@ -270,12 +269,17 @@ class Site:
             self._expanded[fname] = doc
         return doc
 
+    def _as_written(self, fname: str) -> bool:
+        """The page is the note as written: no {{fm.*}}, data block or embed changes it (then a
+        note from the cache needs neither its text nor an expansion)."""
+        note = self.vault.notes[fname]
+        return self.prepared[fname] is note.doc and not note.has_embed_syntax
+
     def anchors(self, fname: str) -> AnchorIndex | None:
         idx = self._anchors.get(fname)
         if idx is None and fname in self.prepared:
-            note = self.vault.notes[fname]
-            if self.prepared[fname] is note.doc and not note.has_embed_syntax:
-                doc = note.doc          # the page is the note as written
+            if self._as_written(fname):
+                doc = self.prepared[fname]
                 idx = AnchorIndex(doc.headings, set(doc.blocks))
             else:
                 heads, blocks = self._derived("anchors", fname, lambda: self._expanded_ids(fname))
