@@ -357,19 +357,18 @@ def _cached_notes(files: list[tuple[Path, str, os.DirEntry]], cache: NoteCache, 
             misses.append((len(notes), path, rel, key))
             notes.append(None)
         else:
-            notes.append(Note.from_summary(path, rel, summary))
+            note = Note.from_summary(path, rel, summary)
+            note.stat_key = key
+            notes.append(note)
     todo = [(path, rel) for _, path, rel, _ in misses]
-    if jobs > 1 and len(misses) >= PARALLEL_MIN and "fork" in multiprocessing.get_all_start_methods() \
-            and sys.platform.startswith("linux"):
+    if jobs > 1 and len(misses) >= PARALLEL_MIN and sys.platform.startswith("linux"):   # fork: Linux only
         parsed = _parse_parallel(todo, jobs)
     else:
         parsed = _parsed_with_summaries(todo)
     for (i, _, rel, key), (note, summary) in zip(misses, parsed):
+        note.stat_key = key
         notes[i] = note
         cache.put(rel, key, summary)
-    for note, (_, _, entry) in zip(notes, files):
-        st = entry.stat()       # DirEntry keeps the stat made above
-        note.stat_key = (st.st_mtime_ns, st.st_size)  # type: ignore[union-attr]
     return notes  # type: ignore[return-value]
 
 
