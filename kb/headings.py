@@ -4,14 +4,16 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import NamedTuple
 
-from .syntax import BLOCK_ANCHOR_RE, HEADING_RE, WIKI_RE, TextIndex, code_line_mask, fences
+from .lazy import cached
+from .syntax import BLOCK_ANCHOR_RE, HEADING_LINE_RE, HEADING_RE, WIKI_RE, TextIndex, code_line_mask, fences, new_tuple
 
 _LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _TAG_RE = re.compile(r"<[^>]+>")
 _EMPH_RE = re.compile(r"(\*{1,3}|_{2,3})(?=\S)(.+?)(?<=\S)\1")
+_ATTR_ID_RE = re.compile(r"\{:?\s*#([\w\-]+)[^}]*\}\s*$")      # attr_list's `{#id}` ending a heading
 
 
 @lru_cache(maxsize=65536)
@@ -58,11 +60,18 @@ def headings_at(lines: list[str], candidates: list[int]) -> list[Heading]:
     used: dict[str, int] = {}
     for i in candidates:
         line = lines[i]
-        m = HEADING_RE.match(line)
-        if not m:
+        rest = line.lstrip("#")
+        level = len(line) - len(rest)
+        if not 1 <= level <= 6 or not rest or rest[0] not in " \t":
             continue
-        text = m["text"].strip()
-        attr = re.search(r"\{:?\s*#([\w\-]+)[^}]*\}\s*$", text)
+        if line[-1] in "# \t":   # maybe a closing '###': the full pattern
+            m = HEADING_RE.match(line)
+            if not m:
+                continue
+            text = m["text"].strip()
+        else:                   # the usual heading: the text is all that follows the '#'s
+            text = rest.strip()
+        attr = _ATTR_ID_RE.search(text) if "{" in text else None
         if attr:      # an explicit id from attr_list wins
             slug = attr[1]
             text = text[:attr.start()].strip()
@@ -74,7 +83,7 @@ def headings_at(lines: list[str], candidates: list[int]) -> list[Heading]:
             slug = f"{base}_{used[base]}"
         else:
             used[slug] = 0
-        out.append(Heading(len(m["hashes"]), text, slug, i))
+        out.append(new_tuple(Heading, (level, text, slug, i)))
     return out
 
 
@@ -84,27 +93,33 @@ class Doc:
     def __init__(self, text: str):
         self.text = text
 
-    @cached_property
+    @cached
     def lines(self) -> list[str]:
         return self.text.split("\n")
 
-    @cached_property
+    @cached
     def index(self) -> TextIndex:
         return TextIndex(self.text)
 
-    @cached_property
+    @cached
     def mask(self) -> list[bool]:
         return code_line_mask(self.lines, self.index.fences)
 
-    @cached_property
+    @cached
     def headings(self) -> list[Heading]:
         if "#" not in self.text:
             return []
-        ix = self.index
-        lines = [ix.pos(m.start())[0] for m in _HEADING_START_RE.finditer(self.text) if not ix.in_code(m.start())]
+        ix, text = self.index, self.text
+        lines, line, last = [], 0, 0
+        for m in HEADING_LINE_RE.finditer("\n" + text):
+            start = m.start()       # the line's start in the text
+            if not ix.in_code(start):
+                line += text.count("\n", last, start)
+                last = start
+                lines.append(line)
         return headings_at(self.lines, lines)
 
-    @cached_property
+    @cached
     def blocks(self) -> dict[str, int]:
         if "^" not in self.text:
             return {}
@@ -115,5 +130,3 @@ class Doc:
                 out.setdefault(m["id"], ix.pos(m.start("id"))[0])
         return out
 
-
-_HEADING_START_RE = re.compile(r"^#{1,6}[ \t]", re.M)

@@ -5,29 +5,38 @@ on what is a link. Fenced code blocks and inline code spans are never touched.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from bisect import bisect_right
+from operator import itemgetter
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
 TokenKind = Literal["link", "embed", "tag", "user", "fmvar"]
 
-FENCE_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n]*)$")
-# [[...]] and ![[...]]; the inner part may not hold a newline or another [[.
-WIKI_RE = re.compile(r"(?P<bang>!?)\[\[(?P<inner>[^\[\]\n]+?)\]\]")
+# [[...]] and ![[...]]; the inner part may not hold a newline or a bracket (greedy: the same matches as
+# a lazy `+?`, as nothing but "]]" may follow, and faster).
+WIKI_RE = re.compile(r"(?P<bang>!?)\[\[(?P<inner>[^\[\]\n]+)\]\]")
 # The same, starting with a literal so the regex engine can skip ahead fast; '!' checked by hand.
-_WIKI_FAST_RE = re.compile(r"\[\[(?P<inner>[^\[\]\n]+?)\]\]")
-_TAG_FAST_RE = re.compile(r"#(?P<name>[A-Za-z][\w\-./]*)")
-_USER_FAST_RE = re.compile(r"@(?P<name>[A-Za-z][\w\-.]*)")
-# Dendron hashtags: '#' after start/space/'(', a letter first, then word chars, '-', '.', '/'.
-TAG_RE = re.compile(r"(?<![^\s(\[])#(?P<name>[A-Za-z][\w\-./]*)")
-# Dendron user tags: '@' after start/space/'(', a letter first (so e-mail addresses are left alone).
-USER_RE = re.compile(r"(?<![^\s(\[])@(?P<name>[A-Za-z][\w\-.]*)")
+_WIKI_FAST_RE = re.compile(r"\[\[(?P<inner>[^\[\]\n]+)\]\]")
+# Dendron hashtags (#a.b/c) and user tags (@name): after start, white space, '(' or '[' (so e-mail
+# addresses and URL fragments are left alone), a letter first. The sigil comes first in the pattern
+# (the regex engine skips ahead to it), then a look back at the character before it; a tag at the
+# very start of the text is matched on its own.
+_TAG_FAST_RE = re.compile(r"#(?<=[ \t\n(\[]#)(?P<name>[A-Za-z][\w\-./]*)")
+_USER_FAST_RE = re.compile(r"@(?<=[ \t\n(\[]@)(?P<name>[A-Za-z][\w\-.]*)")
+_TAG_AT_START_RE = re.compile(r"#(?P<name>[A-Za-z][\w\-./]*)")
+_USER_AT_START_RE = re.compile(r"@(?P<name>[A-Za-z][\w\-.]*)")
 FMVAR_RE = re.compile(r"\{\{\s*fm\.(?P<name>[\w\-.]+)\s*\}\}")
 # Dendron block anchors: ` ^id` ending a line (or alone on it).
 BLOCK_ANCHOR_RE = re.compile(r"(?:^|[ \t])\^(?P<id>[A-Za-z0-9][\w\-]*)[ \t]*$", re.M)
 HEADING_RE = re.compile(r"^(?P<hashes>#{1,6})[ \t]+(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
+
+
+# NamedTuple's own __new__ is a Python function: a big vault makes hundreds of thousands of
+# tokens and headings, so hot paths build them as tuples.
+new_tuple = tuple.__new__
 
 
 class Token(NamedTuple):
@@ -57,9 +66,11 @@ class Fence:
     end: int = 0
 
 
-_FENCE_LINE_RE = re.compile(r"^([ \t]*)(`{3,}|~{3,})([^\n]*)$", re.M)
-_BACKTICK_LINE_RE = re.compile(r"^[^\n]*`[^\n]*$", re.M)
-_HEADING_ANY_RE = re.compile(r"^#{1,6}[ \t]", re.M)
+# Line patterns start with a literal '\n' and run over "\n" + text: the regex engine then jumps
+# from newline to newline in C, where '^' with re.M would try every character (5x slower).
+# A match at offset q of the padded text is the line that starts at offset q of the text.
+_FENCE_LINE_RE = re.compile(r"\n([ \t]*)(`{3,}|~{3,})([^\n]*)")
+HEADING_LINE_RE = re.compile(r"\n#{1,6}[ \t]")
 
 
 def fences_text(text: str) -> list[Fence]:
@@ -72,7 +83,14 @@ _COMMENT_OPEN = "<!--"
 
 @lru_cache(maxsize=64)
 def _dedent_re(indent: int) -> re.Pattern:
-    return re.compile(rf"^(?![ \t]{{{indent}}}|[ \t]*$)", re.M)
+    """The next line (in padded text) that is not blank and indented less than `indent`."""
+    return re.compile(rf"\n(?![ \t]{{{indent}}}|[ \t]*(?:\n|\Z))")
+
+
+def _fence_line(padded: str, pos: int) -> tuple[int, int, str, str, str] | None:
+    """(start, end, indent, fence, info) of the first fence line starting at or after `pos`."""
+    m = _FENCE_LINE_RE.search(padded, pos)
+    return None if m is None else (m.start(), m.end() - 1, m[1], m[2], m[3])
 
 
 def code_blocks(text: str) -> tuple[list[Fence], list[tuple[int, int]]]:
@@ -82,15 +100,16 @@ def code_blocks(text: str) -> tuple[list[Fence], list[tuple[int, int]]]:
     has_comment = _COMMENT_OPEN in text
     if not has_fence and not has_comment:
         return [], []
+    padded = "\n" + text
     out: list[Fence] = []
     comments: list[tuple[int, int]] = []
     pos = 0
     while True:
-        fm = _FENCE_LINE_RE.search(text, pos) if has_fence else None
-        while fm is not None and fm[2][0] == "`" and "`" in fm[3]:
-            fm = _FENCE_LINE_RE.search(text, fm.end())
+        fm = _fence_line(padded, pos) if has_fence else None
+        while fm is not None and fm[3][0] == "`" and "`" in fm[4]:
+            fm = _fence_line(padded, fm[1])
         cpos = text.find(_COMMENT_OPEN, pos) if has_comment else -1
-        if cpos >= 0 and (fm is None or cpos < fm.start()):
+        if cpos >= 0 and (fm is None or cpos < fm[0]):
             close = text.find("-->", cpos + 4)
             end = len(text) if close < 0 else close + 3
             comments.append((cpos, end))
@@ -98,29 +117,30 @@ def code_blocks(text: str) -> tuple[list[Fence], list[tuple[int, int]]]:
             continue
         if fm is None:
             break
+        start, stop, indent, fence, info = fm
         closer = None
-        for m in _FENCE_LINE_RE.finditer(text, fm.end()):
-            if m[2][0] == fm[2][0] and len(m[2]) >= len(fm[2]) and not m[3].strip():
-                closer = m
+        for m in _FENCE_LINE_RE.finditer(padded, stop):
+            if m[2][0] == fence[0] and len(m[2]) >= len(fence) and not m[3].strip():
+                closer = (m.start(), m.end() - 1)
                 break
-        if fm[1]:
+        if indent:
             # A fence inside a list item also ends where the item ends: at a non-blank
             # line indented less than the fence (CommonMark's container rule).
-            dedent = _dedent_re(len(fm[1].expandtabs(4))).search(text, fm.end())
-            if dedent is not None and (closer is None or dedent.start() < closer.start()):
+            dedent = _dedent_re(len(indent.expandtabs(4))).search(padded, stop)
+            if dedent is not None and (closer is None or dedent.start() < closer[0]):
                 end = dedent.start() - 1
-                out.append(Fence(text.count("\n", 0, fm.start()), text.count("\n", 0, end),
-                                 fm[3].strip(), fm[1], text[fm.end() + 1:end], fm.start(), end))
+                out.append(Fence(text.count("\n", 0, start), text.count("\n", 0, end),
+                                 info.strip(), indent, text[stop + 1:end], start, end))
                 pos = dedent.start()
                 continue
         if closer is None:   # unclosed: code to the end, as CommonMark says
-            out.append(Fence(text.count("\n", 0, fm.start()), text.count("\n"), fm[3].strip(), fm[1],
-                             text[fm.end() + 1:], fm.start(), len(text)))
+            out.append(Fence(text.count("\n", 0, start), text.count("\n"), info.strip(), indent,
+                             text[stop + 1:], start, len(text)))
             break
-        body = text[fm.end() + 1:closer.start() - 1] if closer.start() > fm.end() + 1 else ""
-        out.append(Fence(text.count("\n", 0, fm.start()), text.count("\n", 0, closer.start()),
-                         fm[3].strip(), fm[1], body, fm.start(), closer.end()))
-        pos = closer.end()
+        body = text[stop + 1:closer[0] - 1] if closer[0] > stop + 1 else ""
+        out.append(Fence(text.count("\n", 0, start), text.count("\n", 0, closer[0]),
+                         info.strip(), indent, body, start, closer[1]))
+        pos = closer[1]
     return out, comments
 
 
@@ -136,6 +156,12 @@ def code_line_mask(lines: list[str], fence_list: list[Fence] | None = None) -> l
     return mask
 
 
+@lru_cache(maxsize=16)
+def _closing_run(n: int) -> re.Pattern:
+    """A run of exactly n backticks."""
+    return re.compile(r"(?<!`)" + "`" * n + r"(?!`)")
+
+
 def inline_code_spans(line: str) -> list[tuple[int, int]]:
     """Column ranges of inline code spans (CommonMark: a run of N backticks closes with N)."""
     spans, i = [], 0
@@ -147,12 +173,12 @@ def inline_code_spans(line: str) -> list[tuple[int, int]]:
         while e < len(line) and line[e] == "`":
             e += 1
         run = line[s:e]
-        close = re.search(r"(?<!`)" + run + r"(?!`)", line[e:])
+        close = _closing_run(e - s).search(line, e)
         if not close:
             i = e
             continue
-        spans.append((s, e + close.end()))
-        i = e + close.end()
+        spans.append((s, close.end()))
+        i = close.end()
 
 
 def prose_lines(lines: list[str], mask: list[bool], needle: str):
@@ -172,10 +198,15 @@ class TextIndex:
         self.text = text
         self.fences, comments = code_blocks(text)
         ranges = [(f.start, f.end) for f in self.fences] + (comments if comments_are_code else [])
-        if "`" in text:
-            for m in _BACKTICK_LINE_RE.finditer(text):
-                if not self._in(ranges, m.start()):
-                    ranges.extend((m.start() + a, m.start() + b) for a, b in inline_code_spans(m[0]))
+        tick = text.find("`")
+        while tick >= 0:        # each line holding a backtick, once
+            start = text.rfind("\n", 0, tick) + 1
+            end = text.find("\n", tick)
+            if end < 0:
+                end = len(text)
+            if not self._in(ranges, start):
+                ranges.extend((start + a, start + b) for a, b in inline_code_spans(text[start:end]))
+            tick = text.find("`", end)
         ranges.sort()
         self.code = ranges
         self._code_starts = [r[0] for r in ranges]
@@ -218,30 +249,35 @@ def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "use
     if not (want_wiki or want_tag or want_user or want_fm):
         return []
     ix = index or TextIndex(body, comments_are_code=not in_comments)
+    in_code = ix.in_code if ix.code else None
     found: list[Token] = []
     wiki_spans: list[tuple[int, int]] = []
-
-    def add(kind: TokenKind, start: int, end: int, text: str, value: str) -> None:
-        line, col = ix.pos(start)
-        found.append(Token(kind, start, end, line, col, text, value))
-
     if want_wiki:
+        # The hottest loop of a big vault's check (a dozen links a note): inlined, and lines
+        # counted on from the previous link (links come in order).
+        keep_link, keep_embed = "link" in kinds, "embed" in kinds
+        line = last = 0
         for m in _WIKI_FAST_RE.finditer(body):
-            start = m.start()
+            start, end = m.span()
             bang = start > 0 and body[start - 1] == "!"
             if bang:
                 start -= 1
             # Only where '[[' itself is code: an alias may hold inline code ([[`cmd`|a.b]]).
-            if ix.in_code(start):
+            if in_code is not None and in_code(start):
                 continue
-            wiki_spans.append((start, m.end()))
-            kind: TokenKind = "embed" if bang else "link"
-            if kind in kinds:
-                add(kind, start, m.end(), body[start:m.end()], m["inner"].strip())
+            wiki_spans.append((start, end))
+            if keep_embed if bang else keep_link:
+                line += body.count("\n", last, start)
+                last = start
+                found.append(new_tuple(Token, ("embed" if bang else "link", start, end, line,
+                                                start - body.rfind("\n", 0, start) - 1, body[start:end], m[1].strip())))
+    sorted_ = True          # wikilinks come in order; other kinds are mixed in by a sort
     if want_fm:
         for m in FMVAR_RE.finditer(body):
             if not ix.in_code(m.start(), m.end()):
-                add("fmvar", m.start(), m.end(), m[0], m["name"])
+                line, col = ix.pos(m.start())
+                found.append(Token("fmvar", m.start(), m.end(), line, col, m[0], m["name"]))
+                sorted_ = False
     wiki_starts = [a for a, _ in wiki_spans]
 
     def free(a: int) -> bool:
@@ -250,14 +286,13 @@ def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "use
         i = bisect_right(wiki_starts, a) - 1
         return not (i >= 0 and a < wiki_spans[i][1])
 
-    for want, rx, kind, strip, sigil in ((want_tag, _TAG_FAST_RE, "tag", ".-/", "#"),
-                                         (want_user, _USER_FAST_RE, "user", ".-", "@")):
+    for want, rx, first, kind, strip, sigil in ((want_tag, _TAG_FAST_RE, _TAG_AT_START_RE, "tag", ".-/", "#"),
+                                                (want_user, _USER_FAST_RE, _USER_AT_START_RE, "user", ".-", "@")):
         if not want:
             continue
-        for m in rx.finditer(body):
-            # Only after start, white space, '(' or '[' (not inside words, URLs, e-mail addresses).
-            if m.start() > 0 and body[m.start() - 1] not in " \t\n([":
-                continue
+        # Only after start, white space, '(' or '[' (not inside words, URLs, e-mail addresses).
+        at_start = first.match(body)
+        for m in itertools.chain((at_start,) if at_start else (), rx.finditer(body)):
             name = m["name"].rstrip(strip)
             if not name or not free(m.start()):
                 continue
@@ -268,8 +303,13 @@ def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "use
             if _in_url(text, col):
                 continue
             found.append(Token(kind, m.start(), m.start() + 1 + len(name), line, col, sigil + name, name))  # type: ignore[arg-type]
-    found.sort(key=lambda t: t.start)
+            sorted_ = False
+    if not sorted_:
+        found.sort(key=_START)
     return found
+
+
+_START = itemgetter(1)      # Token.start
 
 
 def _in_url(line: str, pos: int) -> bool:
