@@ -7,12 +7,14 @@ from typing import Iterable
 from urllib.parse import unquote
 
 from .compile import Site
+from .datacheck import DataCheck
 from .diagnostics import Diagnostic, did_you_mean
+from .forked import CAN_FORK, Job
 from .hierarchy import parent_of
 from .notecache import NoteCache
 from .project import Project, load_project
 from .syntax import prose_lines
-from .vault import Note, Vault
+from .vault import Note, Vault, fname_of, note_files
 
 DERIVED_KEYS = ("fname", "hpath", "parent", "children")
 # A relative Markdown link to a note file: [x](a.b.md) or [x](./a.b.md#frag).
@@ -28,7 +30,16 @@ def check(project_root: Path | Project, *, external: bool = False, timeout: floa
     """
     project = project_root if isinstance(project_root, Project) else load_project(Path(project_root))
     note_cache = NoteCache(project.root) if cache else None
-    site = Site(project.root, project.docs_dir, project.data_dir, render_pages=False, note_cache=note_cache, jobs=jobs)
+    fork = jobs > 1 and CAN_FORK
+    # Three things at once where there are processors: pandas imported and data/ checked in one
+    # process while the notes are parsed; the parsed notes' summaries written while links are checked.
+    files = note_files(project.docs_dir.resolve(), project.root.resolve())
+    data_check = DataCheck(project.data_dir.resolve(), project.root.resolve(), [fname_of(p) for p, _, _ in files],
+                           note_cache, fork=fork)
+    vault = Vault(project.docs_dir, project.root, note_cache, jobs, files=files)
+    saving = Job(lambda _message: note_cache.save(shared=False), fork) if note_cache is not None and fork else None
+    site = Site(project.root, project.docs_dir, project.data_dir, render_pages=False, note_cache=note_cache,
+                vault=vault, data_check=data_check)
     diags = list(site.diagnostics)
     for note in site.vault.notes.values():
         diags.extend(derived_field_problems(note, site.vault))
@@ -39,7 +50,9 @@ def check(project_root: Path | Project, *, external: bool = False, timeout: floa
         diags.extend(check_external(site.vault.notes.values(), project.root, timeout=timeout, retries=retries,
                                     concurrency=concurrency, cache_ttl=cache_ttl))
     if note_cache is not None:
-        note_cache.save()
+        note_cache.save(notes=saving is None)
+    if saving is not None:
+        saving.result()
     return sorted(set(diags))
 
 

@@ -17,15 +17,16 @@ import html
 import itertools
 import logging
 import re
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .diagnostics import Diagnostic
+from .datacheck import DataCheck
 from .embeds import Expander, broken_html
 from .headings import Doc, Heading
 from .hierarchy import ROOT, Hierarchy, relative_url, src_of
-from .notecache import NoteCache, fingerprint
+from .notecache import NoteCache
 from .refs import Ref
 from .resolve import AnchorIndex, Resolver, Target
 from .syntax import BLOCK_ANCHOR_RE, FMVAR_RE, TextIndex, Token, scan
@@ -35,7 +36,6 @@ log = logging.getLogger("kb")
 
 QUESTIONS_KEY = "kbquestionslist"     # placeholder for the generated list of questions
 _placeholder_ids = itertools.count(1)
-_NOT_LOADED = object()      # the data context, before anything needs it
 
 
 def _names_hash(*groups: Iterable[str]) -> str:
@@ -79,17 +79,18 @@ class Site:
     """Everything a build or `kb check` needs, computed once per build."""
 
     def __init__(self, project_root: Path, notes_dir: str | Path = "notes", data_dir: str | Path = "data",
-                 *, render_data: bool = True, render_pages: bool = True,
-                 note_cache: NoteCache | None = None, jobs: int = 1):
+                 *, render_pages: bool = True, note_cache: NoteCache | None = None, jobs: int = 1,
+                 vault: Vault | None = None, data_check: DataCheck | None = None):
+        """`render_pages=False` checks only (`kb check`): data blocks are validated by
+        `data_check`, not drawn, and `note_cache` keeps what embeds produce between runs."""
         self.root = Path(project_root).resolve()
         self.notes_dir = (self.root / notes_dir).resolve()
         self.data_dir = (self.root / data_dir).resolve()
-        self.vault = Vault(self.notes_dir, self.root, note_cache, jobs)
+        self.vault = vault if vault is not None else Vault(self.notes_dir, self.root, note_cache, jobs)
         self.diagnostics: list[Diagnostic] = []
         self.backlinks: dict[str, set[str]] = {}
         self.data_pages: dict[str, set[str]] = {}       # note fname -> pages whose tables show rows about it
         self.blocks: dict[str, RenderedBlock] = {}
-        self._block_checks: dict[str, list] = {}      # kind + "\n" + block text -> problems
         self.pages: dict[str, Page] = {}
 
         published = self.vault.published
@@ -98,9 +99,13 @@ class Site:
         self.mentions: dict[str, list[str]] = users
         self.hierarchy = Hierarchy(published, tags, users)
         self.render_pages = render_pages
-        self._data: Any = None
-        if render_data:
-            self._load_data(note_cache)
+        self.data: Any = None       # the DataContext of a build (None without the data engine)
+        self.data_check: DataCheck | None = None
+        if render_pages:
+            self.data = self._data_context()
+            self.diagnostics.extend(self.data.diagnostics() if self.data is not None else [])
+        else:
+            self.data_check = data_check or DataCheck(self.data_dir, self.root, list(self.vault.notes), note_cache)
 
         for note in self.vault.notes.values():
             self.diagnostics.extend(note.problems)
@@ -120,6 +125,8 @@ class Site:
         self._reads: tuple[dict[str, Any], dict[str, list[str]]] | None = None
         for note in published.values():
             self._check_note(note)
+        if self.data_check is not None:
+            self.diagnostics.extend(self.data_check.diagnostics())
         if render_pages:
             for page in self.hierarchy.pages.values():
                 render = self._render_page if page.kind == "note" else self._render_generated
@@ -138,32 +145,6 @@ class Site:
                 elif tok.kind == "user" and fname not in users.setdefault(tok.value, []):
                     users[tok.value].append(fname)
         return tags, users
-
-    def _load_data(self, note_cache: NoteCache | None) -> None:
-        """The data context and its problems. `kb check` keeps the problems of the CSVs, links.yml
-        and every block in its cache while data/ and the note names stay the same: then pandas
-        is not even imported."""
-        memo = None
-        if note_cache is not None and not self.render_pages:
-            memo = note_cache.data_results(fingerprint(self.data_dir, self.vault.notes))
-        if memo is not None and "context" in memo:
-            self.diagnostics.extend(Diagnostic(*d) for d in memo["context"])
-            self._data = _NOT_LOADED
-        else:
-            self._data = self._data_context()
-            found = self._data.diagnostics() if self._data is not None else []
-            self.diagnostics.extend(found)
-            if memo is not None:
-                memo["context"] = [list(astuple(d)) for d in found]
-        if memo is not None:
-            self._block_checks = memo["blocks"]
-
-    @property
-    def data(self) -> Any:
-        """The DataContext (None without the data engine), made when first needed."""
-        if self._data is _NOT_LOADED:
-            self._data = self._data_context()
-        return self._data
 
     def _data_context(self) -> Any:
         try:
@@ -223,8 +204,8 @@ class Site:
     def _render_block(self, note: Note, kind: str, fence, index: int) -> str:
         key = f"kbblock{next(_placeholder_ids)}x"
         body_line = note.body_line + fence.start_line + 2
-        if not self.render_pages:     # checking only: validate the block, draw nothing
-            self.diagnostics.extend(self._checked_block(kind, fence.body, note.rel, body_line))
+        if self.data_check is not None:     # checking only: validate the block, draw nothing
+            self.data_check.add(kind, fence.body, note.rel, body_line)
             self.blocks[key] = RenderedBlock(key, "", [])
             return key
         if self.data is None:
@@ -239,22 +220,6 @@ class Site:
         for target in res.linked_notes:
             self.data_pages.setdefault(target, set()).add(note.fname)
         return key
-
-    def _checked_block(self, kind: str, body: str, path: str, body_line: int) -> list[Diagnostic]:
-        """check_block, once per distinct block text (vaults repeat blocks); lines moved to this note."""
-        key = kind + "\n" + body
-        memo = self._block_checks.get(key)
-        if memo is None:
-            if self.data is None:
-                return []
-            from .data import check_block
-            found = check_block(kind, body, self.data, note_path=path, body_line=body_line)
-            # Lines in the note are kept relative to the block; other files' (a CSV's) as they are.
-            memo = self._block_checks[key] = [
-                [None, d.line - body_line, d.col, d.severity, d.message, d.code] if d.path == path
-                else [d.path, d.line, d.col, d.severity, d.message, d.code] for d in found]
-        return [Diagnostic(other or path, line if other else line + body_line, col, sev, msg, code)
-                for other, line, col, sev, msg, code in memo]
 
     # -- pass 2: the expanded pages and their anchors, on demand -----------------
     def expanded(self, fname: str) -> Doc:
@@ -309,7 +274,7 @@ class Site:
     def _source(self, fname: str) -> Doc | None:
         if self._reads is not None:
             note = self.vault.notes.get(fname)
-            self._reads[0][fname] = note.stat_key if note is not None else None
+            self._reads[0][fname] = note.digest if note is not None else None
         return self.prepared.get(fname)
 
     def _children(self, fname: str) -> list[str]:
@@ -324,7 +289,7 @@ class Site:
         if self._cache is None:
             return compute()
         key = f"{kind}:{fname}"
-        current = lambda f: (self.vault.notes[f].stat_key if f in self.vault.notes else None)  # noqa: E731
+        current = lambda f: (self.vault.notes[f].digest if f in self.vault.notes else None)  # noqa: E731
         hit = self._cache.derived(key, self._names, current, self._child_notes)
         if hit is not None:
             return hit

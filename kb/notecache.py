@@ -2,9 +2,14 @@
 
 A summary (Note.summary) holds a note's frontmatter, problems, tokens, headings, block ids
 and data blocks: everything checking needs but the text, which is read only where a pass
-asks for it. An entry is used while its file's size and modification time are the same.
-Like git's index, an entry whose file changed within `RACY_NS` of the save is not kept: an
-edit in the same clock tick with the same size could not be told from the cached version.
+asks for it. An entry is used while its file's size and modification time are the same, as
+git's index does; where only the time changed (a checkout, a clone, a cache restored in CI)
+the file is read and the entry is used if its content hash is the same. An entry whose file
+changed within `RACY_NS` of the save is always checked by content: an edit in the same clock
+tick with the same size could not be told from the cached version by its time.
+
+Results that span notes (anchors of expanded pages, embed problems) are kept with the content
+hashes of the notes they read.
 
 The files are JSON (never pickle: a cache in a cloned repository must not be able to run
 code), and is keyed by a hash of this package's source, so a new kb ignores an old cache.
@@ -23,9 +28,15 @@ from typing import Any, Callable, Iterable
 CACHE_DIR = Path(".kb-cache") / "notes"
 SHARDS = 16
 RACY_NS = 2_000_000_000
-FORMAT = 1
+FORMAT = 2
 
 StatKey = tuple[int, int]       # (st_mtime_ns, st_size)
+UNTIMED = -1                    # the mtime kept for a file saved while fresh: check its content
+
+
+def digest(data: bytes) -> str:
+    """The content hash the cache keeps for a note."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def code_version() -> str:
@@ -52,6 +63,16 @@ def fingerprint(folder: Path, names: Iterable[str]) -> str | None:
             h.update(f"{os.path.relpath(os.path.join(dirpath, name), folder)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     h.update("\n".join(names).encode())
     return h.hexdigest()
+
+
+def _json_safe(fm: dict) -> bool:
+    """Whether frontmatter survives JSON unchanged (YAML can hold sets, bytes, dates, int keys...)."""
+    if all(type(v) is str or type(v) is int for v in fm.values()):
+        return True         # the usual frontmatter, without a round trip (keys are str already)
+    try:
+        return json.loads(json.dumps(fm)) == fm
+    except (TypeError, ValueError):
+        return False
 
 
 class NoteCache:
@@ -90,35 +111,38 @@ class NoteCache:
     def _shard(rel: str) -> int:
         return zlib.crc32(rel.encode()) % SHARDS
 
-    def get(self, rel: str, key: StatKey) -> list | None:
+    def get(self, rel: str, key: StatKey, read: Callable[[], bytes]) -> tuple[str, list] | None:
+        """(content hash, summary) of a note whose file is unchanged; `read` gives the file's bytes
+        where only its time differs."""
         i = self._shard(rel)
         entry = self._old[i].get(rel)
-        if entry is None or entry[0] != key[0] or entry[1] != key[1]:
+        if entry is None or entry[1] != key[1]:
             return None
+        if entry[0] != key[0]:
+            if digest(read()) != entry[2]:
+                return None
+            entry = [key[0], key[1], entry[2], entry[3]]     # the same text: keep it under the new time
+            self._dirty[i] = True
         self._new[i][rel] = entry
-        return entry[2]
+        return entry[2], entry[3]
 
-    def put(self, rel: str, key: StatKey, summary: list) -> None:
-        fm = summary[0]
-        try:   # frontmatter must survive JSON unchanged (YAML can hold sets, bytes, int keys...)
-            if json.loads(json.dumps(fm)) != fm:
-                return
-        except (TypeError, ValueError):
+    def put(self, rel: str, key: StatKey, hash_: str, summary: list) -> None:
+        if not _json_safe(summary[0]):
             return
         i = self._shard(rel)
-        self._new[i][rel] = [key[0], key[1], summary]
+        self._new[i][rel] = [key[0], key[1], hash_, summary]
         self._dirty[i] = True
 
-    def derived(self, key: str, names: str, current: Callable[[str], StatKey | None],
+    def derived(self, key: str, names: str, current: Callable[[str], str | None],
                 children: Callable[[str], list[str]]) -> Any:
-        """A result that depends on several notes (an expanded page), if none of them changed."""
+        """A result that depends on several notes (an expanded page), if none of them changed:
+        `current` gives a note's content hash."""
         entry = self._old_derived.get(key)
         if entry is None or entry[0] != names:
             return None
         _names, reads, kids, value = entry
-        for fname, key_then in reads.items():
-            now = current(fname)
-            if (list(now) if now is not None else None) != key_then:
+        for fname, hash_then in reads.items():
+            if current(fname) != hash_then:
                 return None
         for fname, listed in kids.items():
             if children(fname) != listed:
@@ -126,11 +150,20 @@ class NoteCache:
         self._derived[key] = entry
         return value
 
-    def put_derived(self, key: str, names: str, reads: dict[str, StatKey | None],
+    def put_derived(self, key: str, names: str, reads: dict[str, str | None],
                     kids: dict[str, list[str]], value: Any) -> None:
-        self._derived[key] = [names, {f: (list(k) if k is not None else None) for f, k in reads.items()},
-                              kids, value]
+        self._derived[key] = [names, reads, kids, value]
         self._derived_dirty = True
+
+    def derived_entries(self) -> dict[str, list]:
+        """What this run found or kept of the results that span notes (for a worker to send back)."""
+        return self._derived
+
+    def merge_derived(self, entries: dict[str, list]) -> None:
+        for key, entry in entries.items():
+            self._derived[key] = entry
+            if self._old_derived.get(key) != entry:     # found anew by the worker
+                self._derived_dirty = True
 
     def data_results(self, fingerprint: str | None) -> dict | None:
         """The data checks' results kept for this state of data/ and of the note names:
@@ -146,21 +179,22 @@ class NoteCache:
             self._data = {"fingerprint": fingerprint, "blocks": {}}
         return self._data
 
-    def save(self) -> None:
-        """Write what changed in this run (entries of notes gone are dropped), each file atomically."""
+    def save(self, notes: bool = True, shared: bool = True) -> None:
+        """Write what changed in this run (entries of notes gone are dropped), each file atomically:
+        the note summaries and/or the results that span notes."""
         fresh_before = time.time_ns() - RACY_NS
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
-            for i in range(SHARDS):
+            for i in range(SHARDS) if notes else ():
                 if self._dirty[i] or len(self._new[i]) != len(self._old[i]):
-                    notes = {rel: e for rel, e in self._new[i].items() if e[0] < fresh_before}
-                    self._write(f"notes-{i:02d}.json", {"notes": notes})
+                    entries = {rel: (e if e[0] < fresh_before else [UNTIMED, *e[1:]]) for rel, e in self._new[i].items()}
+                    self._write(f"notes-{i:02d}.json", {"notes": entries})
+            if not shared:
+                return
             data = self._data
             data_same = data is None or (len(data["blocks"]), "context" in data) == self._data_size
             if self._derived_dirty or not data_same or len(self._derived) != len(self._old_derived):
-                derived = {k: e for k, e in self._derived.items()
-                           if all(read is None or read[0] < fresh_before for read in e[1].values())}
-                self._write("shared.json", {"data": data, "derived": derived})
+                self._write("shared.json", {"data": data, "derived": self._derived})
         except OSError:
             pass        # a read-only checkout still gets checked, just not faster next time
 

@@ -2,12 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import multiprocessing
 import os
 import re
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import astuple
 from pathlib import Path
 from typing import Any
@@ -15,9 +11,10 @@ from typing import Any
 import yaml
 
 from .diagnostics import Diagnostic
+from .forked import CAN_FORK, Job
 from .headings import Doc, Heading
 from .lazy import cached
-from .notecache import NoteCache, StatKey
+from .notecache import NoteCache, StatKey, digest
 from .syntax import Fence, Token, new_tuple, scan
 
 FM_RE = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
@@ -115,11 +112,11 @@ class Note:
     asks for it (an embed of the note, `{{fm.*}}`, a rename, an external link check).
     """
 
-    def __init__(self, fname: str, path: Path, rel: str, text: str | None, fm: dict[str, Any],
+    def __init__(self, fname: str, path: str | Path, rel: str, text: str | None, fm: dict[str, Any],
                  body: str | None, body_line: int, has_frontmatter: bool,
                  problems: list[Diagnostic] | None = None):
         self.fname = fname
-        self.path = path               # absolute
+        self.path = path               # absolute (a str where a big vault made it: Path() costs)
         self.rel = rel                 # path for messages, e.g. "notes/a.b.md"
         self._text = text              # the whole file (None: not read yet)
         self.fm = fm
@@ -127,7 +124,7 @@ class Note:
         self.body_line = body_line     # 0-based line in the file where the body starts
         self.has_frontmatter = has_frontmatter
         self.problems = problems if problems is not None else []
-        self.stat_key: StatKey | None = None   # (mtime, size) when read through a NoteCache
+        self.digest: str | None = None   # content hash, when read through a NoteCache or load_note
 
     def __repr__(self) -> str:
         return f"Note({self.rel!r})"
@@ -271,9 +268,9 @@ class Note:
                 [self.has_fmvars, self.has_embed_syntax, self.has_md_links]]
 
     @classmethod
-    def from_summary(cls, path: Path, rel: str, s: list) -> "Note":
+    def from_summary(cls, path: str | Path, rel: str, s: list) -> "Note":
         fm, body_line, has_fm, problems, tokens, heads, blocks, fences, flags = s
-        note = cls(path.name[:-3], path, rel, None, fm, None, body_line, has_fm,
+        note = cls(fname_of(path), path, rel, None, fm, None, body_line, has_fm,
                    [Diagnostic(*d) for d in problems])
         seeded = note.__dict__          # cached properties, filled in from the summary
         seeded["tokens"] = [new_tuple(Token, t) for t in tokens]
@@ -296,8 +293,13 @@ class _LazyDoc(Doc):
         return self._note.body
 
 
-def parse_note(path: Path, rel: str, text: str) -> Note:
-    fname = path.name[:-3]
+def fname_of(path: str | Path) -> str:
+    """notes/a.b.md -> a.b"""
+    return os.path.basename(path)[:-3]
+
+
+def parse_note(path: str | Path, rel: str, text: str) -> Note:
+    fname = fname_of(path)
     problems: list[Diagnostic] = []
     m = FM_RE.match(text)
     fm: dict[str, Any] = {}
@@ -331,10 +333,6 @@ def parse_note(path: Path, rel: str, text: str) -> Note:
 _CACHE: dict[Path, tuple[str, Note]] = {}
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
 def read_bytes(path: str | Path) -> bytes:
     """A file's bytes (os.read: a third of the time of Path.read_bytes, which counts in a big vault)."""
     fd = os.open(path, os.O_RDONLY)
@@ -354,11 +352,12 @@ def read_text(path: str | Path) -> str:
 def load_note(path: Path, rel: str) -> Note:
     """Parse a note, or reuse the parse from a previous build if its content is unchanged."""
     data = read_bytes(path)
-    key = _digest(data)
+    key = digest(data)
     hit = _CACHE.get(path)
     if hit and hit[0] == key:
         return hit[1]
     note = parse_note(path, rel, data.decode("utf-8", errors="replace"))
+    note.digest = key
     _CACHE[path] = (key, note)
     return note
 
@@ -366,56 +365,72 @@ def load_note(path: Path, rel: str) -> Note:
 PARALLEL_MIN = 500      # below this many notes to parse, starting processes costs more than it saves
 
 
-def _cached_notes(files: list[tuple[Path, str, os.DirEntry]], cache: NoteCache, jobs: int) -> list[Note]:
+NoteFile = tuple[str, str, os.DirEntry]     # absolute path, path for messages, directory entry
+
+
+def note_files(notes_dir: Path, project_root: Path) -> list[NoteFile]:
+    """The notes/*.md files in name order."""
+    try:
+        prefix = notes_dir.relative_to(project_root).as_posix() + "/"
+    except ValueError:
+        prefix = notes_dir.as_posix() + "/"
+    return [(e.path, prefix + e.name, e) for e in sorted(os.scandir(notes_dir), key=lambda e: e.name)
+            if e.name.endswith(".md") and e.is_file()]
+
+
+def _cached_notes(files: list[NoteFile], cache: NoteCache, jobs: int) -> list[Note]:
     """Notes from valid summaries; the others parsed (and their summaries given to the cache)."""
     notes: list[Note | None] = []
-    misses: list[tuple[int, Path, str, StatKey]] = []
+    misses: list[tuple[int, str, str, StatKey]] = []
     for path, rel, entry in files:
         st = entry.stat()
         key = (st.st_mtime_ns, st.st_size)
-        summary = cache.get(rel, key)
-        if summary is None:
+        hit = cache.get(rel, key, lambda: read_bytes(path))   # noqa: B023 (called within get)
+        if hit is None:
             misses.append((len(notes), path, rel, key))
             notes.append(None)
         else:
-            note = Note.from_summary(path, rel, summary)
-            note.stat_key = key
+            note = Note.from_summary(path, rel, hit[1])
+            note.digest = hit[0]
             notes.append(note)
     todo = [(path, rel) for _, path, rel, _ in misses]
-    if jobs > 1 and len(misses) >= PARALLEL_MIN and sys.platform.startswith("linux"):   # fork: Linux only
+    if jobs > 1 and len(misses) >= PARALLEL_MIN and CAN_FORK:
         parsed = _parse_parallel(todo, jobs)
     else:
         parsed = _parsed_with_summaries(todo)
     for (i, _, rel, key), (note, summary) in zip(misses, parsed):
-        note.stat_key = key
         notes[i] = note
-        cache.put(rel, key, summary)
+        cache.put(rel, key, note.digest, summary)
     return notes  # type: ignore[return-value]
 
 
-def _parsed_with_summaries(files: list[tuple[Path, str]]) -> list[tuple[Note, list]]:
+def _parsed_with_summaries(files: list[tuple[str, str]]) -> list[tuple[Note, list]]:
     """Parse and summarise (the summary computes tokens, headings and blocks: the slow part)."""
     out = []
     for path, rel in files:
-        note = parse_note(path, rel, read_text(path))    # not load_note: a check runs once, no reuse
+        data = read_bytes(path)     # not load_note: a check runs once, no reuse
+        note = parse_note(path, rel, data.decode("utf-8", errors="replace"))
+        note.digest = digest(data)
         out.append((note, note.summary()))
     return out
 
 
-def _summaries(files: list[tuple[Path, str]]) -> list[list]:
-    """In a worker process: the summaries only (plain lists pickle fast)."""
-    return [summary for _, summary in _parsed_with_summaries(files)]
+def _summaries(files: list[tuple[str, str]]) -> list[tuple[str, list]]:
+    """In a worker process: content hashes and summaries (plain lists pickle fast)."""
+    return [(note.digest, summary) for note, summary in _parsed_with_summaries(files)]  # type: ignore[misc]
 
 
-def _parse_parallel(files: list[tuple[Path, str]], jobs: int) -> list[tuple[Note, list]]:
+def _parse_parallel(files: list[tuple[str, str]], jobs: int) -> list[tuple[Note, list]]:
     """Parse in this process and jobs - 1 forked ones (fork: the workers need no imports)."""
     size = -(-len(files) // jobs)
     chunks = [files[i:i + size] for i in range(0, len(files), size)]
-    with ProcessPoolExecutor(len(chunks) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = [pool.submit(_summaries, chunk) for chunk in chunks[1:]]
-        out = _parsed_with_summaries(chunks[0])
-        for future, chunk in zip(futures, chunks[1:]):
-            out.extend((Note.from_summary(path, rel, s), s) for (path, rel), s in zip(chunk, future.result()))
+    workers = [Job(lambda _message, chunk=chunk: _summaries(chunk), fork=True) for chunk in chunks[1:]]
+    out = _parsed_with_summaries(chunks[0])
+    for worker, chunk in zip(workers, chunks[1:]):
+        for (path, rel), (hash_, summary) in zip(chunk, worker.result()):
+            note = Note.from_summary(path, rel, summary)
+            note.digest = hash_
+            out.append((note, summary))
     return out
 
 
@@ -428,19 +443,14 @@ class Vault:
     """
 
     def __init__(self, notes_dir: Path, project_root: Path | None = None,
-                 cache: NoteCache | None = None, jobs: int = 1):
+                 cache: NoteCache | None = None, jobs: int = 1, files: list[NoteFile] | None = None):
         self.dir = notes_dir.resolve()
         self.root = (project_root or self.dir.parent).resolve()
         self.notes: dict[str, Note] = {}
         self.by_id: dict[str, list[Note]] = {}
-        try:
-            prefix = self.dir.relative_to(self.root).as_posix() + "/"
-        except ValueError:
-            prefix = self.dir.as_posix() + "/"
-        files = [(Path(e.path), prefix + e.name, e) for e in sorted(os.scandir(self.dir), key=lambda e: e.name)
-                 if e.name.endswith(".md") and e.is_file()]
+        files = files if files is not None else note_files(self.dir, self.root)
         if cache is None:
-            notes = [load_note(path, rel) for path, rel, _ in files]
+            notes = [load_note(Path(path), rel) for path, rel, _ in files]
         else:
             notes = _cached_notes(files, cache, jobs)
         for note in notes:

@@ -1,0 +1,81 @@
+"""The data side of `kb check`: problems of data/ (CSVs, schema.yml, links.yml) and of every
+table and chart block, without drawing anything.
+
+Results are kept in the note cache while data/ and the note names stay the same; then pandas
+is not even imported. What is not kept is worked out by `Job`: with `fork`, in a process
+started before the notes are parsed (importing pandas and reading the CSVs takes about as
+long as parsing a big vault), which is sent the blocks once they are known.
+"""
+from __future__ import annotations
+
+from dataclasses import astuple
+from pathlib import Path
+from typing import Any, Callable
+
+from .diagnostics import Diagnostic
+from .forked import Job
+from .notecache import NoteCache, fingerprint
+
+Block = tuple[str, str, str, int]      # kind, block text, note path, line of the block's first line
+
+
+class DataCheck:
+    def __init__(self, data_dir: Path, project_root: Path, names: list[str],
+                 cache: NoteCache | None = None, fork: bool = False):
+        self._args = (data_dir, project_root, names)
+        memo = cache.data_results(fingerprint(data_dir, names)) if cache is not None else None
+        self._memo: dict[str, Any] = memo if memo is not None else {"blocks": {}}
+        self._uses: list[tuple[str, str, int]] = []      # (memo key, note path, line) per block
+        self._todo: dict[str, Block] = {}                # blocks whose problems are not known yet
+        self._job: Job | None = None
+        if "context" not in self._memo:
+            self._job = Job(self._work, fork)
+
+    def add(self, kind: str, body: str, path: str, body_line: int) -> None:
+        """A block of a note; its problems come with `diagnostics()`. Vaults repeat blocks:
+        each distinct text is checked once."""
+        key = kind + "\n" + body
+        self._uses.append((key, path, body_line))
+        if key not in self._memo["blocks"] and key not in self._todo:
+            self._todo[key] = (kind, body, path, body_line)
+
+    def diagnostics(self) -> list[Diagnostic]:
+        """Problems of data/ and of every block added (each at its own note's lines)."""
+        out: list[Diagnostic] = []
+        if self._job is None and self._todo:
+            self._job = Job(self._work, fork=False)
+        if self._job is not None:
+            self._job.send(self._todo)
+            context, found = self._job.result()
+            self._job = None
+            if context is not None:
+                self._memo["context"] = [list(astuple(d)) for d in context]
+            for key, (_kind, _body, path, body_line) in self._todo.items():
+                # Lines in the note are kept relative to the block; other files' (a CSV's) as they are.
+                self._memo["blocks"][key] = [
+                    [None, d.line - body_line, d.col, d.severity, d.message, d.code] if d.path == path
+                    else [d.path, d.line, d.col, d.severity, d.message, d.code] for d in found.get(key, [])]
+            self._todo = {}
+        out.extend(Diagnostic(*d) for d in self._memo.get("context", []))
+        blocks = self._memo["blocks"]
+        for key, path, body_line in self._uses:
+            out.extend(Diagnostic(other or path, line if other else line + body_line, col, sev, msg, code)
+                       for other, line, col, sev, msg, code in blocks[key])
+        self._uses = []
+        return out
+
+    def _work(self, receive: Callable[[], Any]) -> tuple[list[Diagnostic] | None, dict[str, list[Diagnostic]]]:
+        """In the job: the context's problems (unless kept), then those of the blocks received."""
+        data_dir, root, names = self._args
+        try:
+            from .data import DataContext, check_block
+        except ImportError:         # the data engine is optional for vaults without data/
+            receive()
+            return [], {}
+        known = set(names)
+        ctx = DataContext(data_dir, root, known.__contains__, known_notes=names)
+        context = ctx.diagnostics() if "context" not in self._memo else None
+        todo: dict[str, Block] = receive() or {}
+        found = {key: check_block(kind, body, ctx, note_path=path, body_line=line)
+                 for key, (kind, body, path, line) in todo.items()}
+        return context, found
