@@ -5,7 +5,8 @@
 
 Generates synthetic vaults (gen_vault.py, flavor kb) in a temporary folder, times
 `kb check` on each (wall clock of the real command, best of 3: without its note cache, with an
-empty one, with a full one, and after editing one note), builds one site with
+empty one, with a full one, with a full one after a checkout gave every file a new time, and
+after editing one note), builds one site with
 `mkdocs build` (not strict: the figures are about speed) and times the HTML link check
 of `kb build` and, when installed (`pip install -e '.[bench]'`), lychee on that site.
 Target: `kb check` on 10,000 notes under 2 s. --profile prints where the time goes.
@@ -54,21 +55,31 @@ def generate(gen: Path, out: Path, notes: int) -> Path:
     cfg = out / "mkdocs.yml"
     hook = (ROOT / "hooks" / "kb_hook.py").as_posix()
     cfg.write_text(cfg.read_text(encoding="utf-8") + f"\nhooks:\n  - {hook}\n", encoding="utf-8")
-    # As in a working copy: files last changed a while ago (the note cache does not keep notes
-    # changed in the last two seconds).
-    then = time.time() - 600
-    for path in out.rglob("*"):
-        os.utime(path, (then, then))
+    # As in a working copy: files last changed a while ago (the note cache checks notes changed
+    # in the last two seconds by their content).
+    set_times(out, 600)
     return out
 
 
+def set_times(folder: Path, seconds_ago: float) -> None:
+    then = time.time() - seconds_ago
+    for path in folder.rglob("*"):
+        os.utime(path, (then, then))
+
+
 def check_rows(kb: str, vault: Path, n: int, runs: int) -> list[tuple[str, int, float, str]]:
-    """kb check without its cache, with an empty one, with a full one, and after an edit."""
+    """kb check without its cache, with an empty one, with a full one, after a checkout (every
+    file has a new time, the cache is the one restored) and after an edit."""
     cmd = [kb, "-C", str(vault), "check"]
     cache = vault / ".kb-cache" / "notes"
     edited = sorted((vault / "notes").glob("*.md"))[n // 2]
+    checkouts = iter(range(1, 100))
 
-    def edit() -> None:      # what a pre-commit run sees: one note just saved
+    def checkout() -> None:     # what a clone, a branch switch or a cache restored in CI looks like
+        set_times(vault / "notes", 300 - next(checkouts))
+        set_times(vault / "data", 300)
+
+    def edit() -> None:         # what a pre-commit run sees: one note just saved
         with edited.open("a", encoding="utf-8") as f:
             f.write("\nOne more line.\n")
 
@@ -76,6 +87,7 @@ def check_rows(kb: str, vault: Path, n: int, runs: int) -> list[tuple[str, int, 
     for task, extra, before in (("kb check --no-cache", ["--no-cache"], lambda: None),
                                 ("kb check, empty cache (first run)", [], lambda: shutil.rmtree(cache, True)),
                                 ("kb check, cache full (nothing changed)", [], lambda: None),
+                                ("kb check, cache full, after a checkout", [], checkout),
                                 ("kb check, one note edited", [], edit)):
         if task.startswith("kb check, cache full"):
             subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)    # fill it

@@ -26,7 +26,8 @@ def check(project_root: Path | Project, *, external: bool = False, timeout: floa
     """Every problem in the project, sorted by file, line and column.
 
     `cache`: keep note summaries in .kb-cache/ and reuse those of unchanged notes;
-    `jobs`: parse changed notes in that many processes when there are many.
+    `jobs`: processors to use; with more than one (on Linux), changed notes are parsed in that
+    many processes when there are many, and data/ is checked and the cache written beside them.
     """
     project = project_root if isinstance(project_root, Project) else load_project(Path(project_root))
     note_cache = NoteCache(project.root) if cache else None

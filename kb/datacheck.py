@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from .diagnostics import Diagnostic
 from .forked import Job
-from .notecache import NoteCache, fingerprint
+from .notecache import NoteCache
 
 Block = tuple[str, str, str, int]      # kind, block text, note path, line of the block's first line
 
@@ -23,8 +23,7 @@ class DataCheck:
     def __init__(self, data_dir: Path, project_root: Path, names: list[str],
                  cache: NoteCache | None = None, fork: bool = False):
         self._args = (data_dir, project_root, names)
-        memo = cache.data_results(fingerprint(data_dir, names)) if cache is not None else None
-        self._memo: dict[str, Any] = memo if memo is not None else {"blocks": {}}
+        self._memo: dict[str, Any] = cache.data_results(data_dir, names) if cache is not None else {"blocks": {}}
         self._uses: list[tuple[str, str, int]] = []      # (memo key, note path, line) per block
         self._todo: dict[str, Block] = {}                # blocks whose problems are not known yet
         self._job: Job | None = None

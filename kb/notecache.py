@@ -9,7 +9,8 @@ changed within `RACY_NS` of the save is always checked by content: an edit in th
 tick with the same size could not be told from the cached version by its time.
 
 Results that span notes (anchors of expanded pages, embed problems) are kept with the content
-hashes of the notes they read.
+hashes of the notes they read; the problems of data/ and of data blocks with the content hash
+of data/ (its files' hashes are computed again only where a size or time changed).
 
 The files are JSON (never pickle: a cache in a cloned repository must not be able to run
 code), and is keyed by a hash of this package's source, so a new kb ignores an old cache.
@@ -49,19 +50,12 @@ def code_version() -> str:
     return h.hexdigest()
 
 
-def fingerprint(folder: Path, names: Iterable[str]) -> str | None:
-    """A hash of every file's path, size and mtime under `folder`, and of `names`; None while
-    a file there changed within RACY_NS (its results could not be told from the next edit's)."""
+def file_digest(path: str) -> str:
+    """digest() of a file of any size, read in pieces."""
     h = hashlib.blake2b(digest_size=16)
-    fresh_after = time.time_ns() - RACY_NS
-    for dirpath, dirs, files in os.walk(folder):
-        dirs.sort()
-        for name in sorted(files):
-            st = os.stat(os.path.join(dirpath, name))
-            if st.st_mtime_ns >= fresh_after:
-                return None
-            h.update(f"{os.path.relpath(os.path.join(dirpath, name), folder)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    h.update("\n".join(names).encode())
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
     return h.hexdigest()
 
 
@@ -90,7 +84,7 @@ class NoteCache:
         self._dirty = [False] * SHARDS
         self._old_data: dict = {}
         self._data: dict | None = None
-        self._data_size: tuple[int, bool] = (-1, False)
+        self._data_size: tuple = ()       # what the kept data results held: has this run added any?
         self._old_derived: dict[str, list] = {}
         self._derived: dict[str, list] = {}
         self._derived_dirty = False
@@ -165,19 +159,39 @@ class NoteCache:
             if self._old_derived.get(key) != entry:     # found anew by the worker
                 self._derived_dirty = True
 
-    def data_results(self, fingerprint: str | None) -> dict | None:
-        """The data checks' results kept for this state of data/ and of the note names:
-        {"context": problems of the CSVs and links.yml, "blocks": {block text: problems}},
-        filled in by the caller. None (nothing kept) while a data file is fresh (racy)."""
-        if fingerprint is None:
-            return None
+    def data_results(self, folder: Path, names: Iterable[str]) -> dict:
+        """The data checks' results kept for this content of `folder` (data/) and these note names:
+        {"context": problems of the CSVs and links.yml, "blocks": {block text: problems}}, filled
+        in by the caller; empty ones when something changed."""
+        fingerprint, files = self._fingerprint(folder, names)
         old = self._old_data
         if old.get("fingerprint") == fingerprint and isinstance(old.get("blocks"), dict):
-            self._data = old
-            self._data_size = (len(old["blocks"]), "context" in old)
+            self._data = dict(old, files=files)
+            self._data_size = (len(old["blocks"]), "context" in old, old.get("files"))
         else:
-            self._data = {"fingerprint": fingerprint, "blocks": {}}
+            self._data = {"fingerprint": fingerprint, "files": files, "blocks": {}}
         return self._data
+
+    def _fingerprint(self, folder: Path, names: Iterable[str]) -> tuple[str, dict[str, list]]:
+        """A hash of every file's path and content under `folder` and of `names`, and each file's
+        [mtime, size, content hash]: a hash is computed again only where the size or time changed."""
+        h = hashlib.blake2b(digest_size=16)
+        known = self._old_data.get("files") if isinstance(self._old_data.get("files"), dict) else {}
+        files: dict[str, list] = {}
+        fresh_after = time.time_ns() - RACY_NS
+        for dirpath, dirs, filenames in os.walk(folder):
+            dirs.sort()
+            for name in sorted(filenames):
+                path = os.path.join(dirpath, name)
+                rel = os.path.relpath(path, folder)
+                st = os.stat(path)
+                then = known.get(rel)
+                same = isinstance(then, list) and len(then) == 3 and then[:2] == [st.st_mtime_ns, st.st_size]
+                hash_ = then[2] if same else file_digest(path)
+                files[rel] = [st.st_mtime_ns if st.st_mtime_ns < fresh_after else UNTIMED, st.st_size, hash_]
+                h.update(f"{rel}\0{hash_}\n".encode())
+        h.update("\n".join(names).encode())
+        return h.hexdigest(), files
 
     def save(self, notes: bool = True, shared: bool = True) -> None:
         """Write what changed in this run (entries of notes gone are dropped), each file atomically:
@@ -192,7 +206,7 @@ class NoteCache:
             if not shared:
                 return
             data = self._data
-            data_same = data is None or (len(data["blocks"]), "context" in data) == self._data_size
+            data_same = data is None or (len(data["blocks"]), "context" in data, data["files"]) == self._data_size
             if self._derived_dirty or not data_same or len(self._derived) != len(self._old_derived):
                 self._write("shared.json", {"data": data, "derived": self._derived})
         except OSError:

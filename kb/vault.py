@@ -378,11 +378,15 @@ def note_files(notes_dir: Path, project_root: Path) -> list[NoteFile]:
             if e.name.endswith(".md") and e.is_file()]
 
 
-def _cached_notes(files: list[NoteFile], cache: NoteCache, jobs: int) -> list[Note]:
+def _cached_notes(files: list[NoteFile], cache: NoteCache | None, jobs: int) -> list[Note]:
     """Notes from valid summaries; the others parsed (and their summaries given to the cache)."""
     notes: list[Note | None] = []
     misses: list[tuple[int, str, str, StatKey]] = []
     for path, rel, entry in files:
+        if cache is None:
+            misses.append((len(notes), path, rel, (0, 0)))
+            notes.append(None)
+            continue
         st = entry.stat()
         key = (st.st_mtime_ns, st.st_size)
         hit = cache.get(rel, key, lambda: read_bytes(path))   # noqa: B023 (called within get)
@@ -400,7 +404,8 @@ def _cached_notes(files: list[NoteFile], cache: NoteCache, jobs: int) -> list[No
         parsed = _parsed_with_summaries(todo)
     for (i, _, rel, key), (note, summary) in zip(misses, parsed):
         notes[i] = note
-        cache.put(rel, key, note.digest, summary)
+        if cache is not None:
+            cache.put(rel, key, note.digest, summary)
     return notes  # type: ignore[return-value]
 
 
@@ -437,9 +442,9 @@ def _parse_parallel(files: list[tuple[str, str]], jobs: int) -> list[tuple[Note,
 class Vault:
     """All notes of one notes/ folder, by fname.
 
-    With a NoteCache (`kb check`), unchanged notes come from their summaries and the rest
-    are parsed, in `jobs` processes when there are many; without one (builds), every note
-    is read, reusing this process's parse of unchanged content (`mkdocs serve`).
+    With a NoteCache (`kb check`), unchanged notes come from their summaries; the rest are
+    parsed, in `jobs` processes when there are many. A build (no cache, one job) reads every
+    note, reusing this process's parse of unchanged content (`mkdocs serve`).
     """
 
     def __init__(self, notes_dir: Path, project_root: Path | None = None,
@@ -449,7 +454,7 @@ class Vault:
         self.notes: dict[str, Note] = {}
         self.by_id: dict[str, list[Note]] = {}
         files = files if files is not None else note_files(self.dir, self.root)
-        if cache is None:
+        if cache is None and jobs <= 1:     # a build: keep each parse for the next (mkdocs serve)
             notes = [load_note(Path(path), rel) for path, rel, _ in files]
         else:
             notes = _cached_notes(files, cache, jobs)

@@ -198,6 +198,42 @@ def test_a_changed_csv_is_checked_again(proj: Path) -> None:
     assert len(mine) == 1 and mine[0].startswith(f"notes/x.table.md:{BODY + 2}:") and "Throughput" in mine[0]
 
 
+def test_after_a_checkout_the_anchors_of_expanded_pages_come_from_the_cache(proj: Path) -> None:
+    """The anchors of a page with embeds are kept with the content hashes of the notes it read."""
+    write_note(proj, "t.host", "Intro.\n\n![[t.part]]\n")
+    write_note(proj, "t.part", "## Deep Heading\n\nText.\n")
+    write_note(proj, "t.user", "See [[t.host#deep-heading]].\n")
+    age(proj)
+    assert warm(proj).returncode == 0
+    shared = proj / CACHE_DIR / "shared.json"
+    content = json.loads(shared.read_text(encoding="utf-8"))
+    heads, blocks = content["derived"]["anchors:t.host"][-1]
+    assert heads == [[2, "Deep Heading", "deep-heading", 3]]
+    content["derived"]["anchors:t.host"][-1] = [[[2, "Kept Heading", "kept-heading", 3]], blocks]
+    shared.write_text(json.dumps(content), encoding="utf-8")
+    age(proj, 30)
+    r = check(proj)
+    assert r.returncode == 1 and 'no heading "deep-heading" in "t.host"' in r.stdout
+
+
+def test_after_a_checkout_data_results_come_from_the_cache(proj: Path) -> None:
+    """Data problems are kept with the content of data/: new file times alone change nothing."""
+    write_note(proj, "x.table", "```table\nsource: bench.csv\ncolumns: [GPU, Thruput]\n```\n")
+    age(proj)
+    assert "Thruput" in warm(proj).stdout
+    shared = proj / CACHE_DIR / "shared.json"
+    said = "unknown column 'Thruput'"           # the kept message (the block text is the key)
+    shared.write_text(shared.read_text(encoding="utf-8").replace(said, "Poisoned"), encoding="utf-8")
+    age(proj, 30)
+    r = check(proj)
+    assert r.returncode == 1 and "Poisoned" in r.stdout and said not in r.stdout
+    csv = proj / "data" / "bench.csv"
+    csv.write_text(csv.read_text(encoding="utf-8") + "\n", encoding="utf-8")    # new content: checked again
+    age(proj, 20, csv)
+    r = check(proj)
+    assert r.returncode == 1 and said in r.stdout and "Poisoned" not in r.stdout
+
+
 def test_a_damaged_or_foreign_cache_is_ignored(proj: Path) -> None:
     write_note(proj, "x.links", "See [[hardware.gpu.t5]].\n")
     age(proj)
@@ -227,8 +263,9 @@ def test_notes_parsed_in_worker_processes_are_the_notes_parsed_here(tmp_path: Pa
     assert list(parallel.notes) == list(serial.notes) and len(serial.notes) > 10
     for fname, note in serial.notes.items():
         other = parallel.notes[fname]
-        assert (other.fm, other.tokens, other.headings, other.blocks, other.problems) == \
-            (note.fm, note.tokens, note.headings, note.blocks, note.problems), fname
+        assert (other.fm, other.tokens, other.headings, other.blocks, other.problems, other.digest) == \
+            (note.fm, note.tokens, note.headings, note.blocks, note.problems, note.digest), fname
+        assert note.digest is not None
 
 
 @pytest.mark.parametrize("folder", [p for p in SAMPLES if p.is_dir()], ids=lambda p: p.parent.name)

@@ -1,0 +1,76 @@
+"""`kb check` spreads its work over processes where it can (notes parsed in forked workers,
+data/ checked beside them, summaries written while links are checked): the problems found are
+the same as in one process, and a worker's failure is reported, not lost."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from test_cli_support import make_vault, write_note
+
+from kb.forked import CAN_FORK, Job
+from kb.vault import PARALLEL_MIN
+
+# Run in a fresh interpreter: forking a pytest worker (which has threads) is not what kb does.
+RUN_CHECK = """
+import json, sys
+from pathlib import Path
+from kb.checker import check
+out = {}
+for jobs in (1, 2):
+    for cache in (False, True, True):        # without a cache, filling it, from it
+        found = check(Path(sys.argv[1]), cache=cache, jobs=jobs)
+        out.setdefault(f"{jobs}-{cache}", []).append([d.format() for d in found])
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(not CAN_FORK, reason="kb forks workers on Linux only")
+def test_one_process_and_several_find_the_same_problems(tmp_path: Path) -> None:
+    proj = make_vault(tmp_path)
+    n = PARALLEL_MIN + 20                       # enough notes for the parse to be spread
+    for i in range(n):                          # a ring of links; the last one's heading is wrong
+        write_note(proj, f"bulk.n{i:04d}", f"## Part {i}\n\nSee [[bulk.n{(i + 1) % n:04d}#part-{i + 1}]].\n")
+    write_note(proj, "x.links", "See [[hardware.gpu.t5]] and [[hardware.gpu#memmory]] and [[bulk.n0003#^nope]].\n")
+    write_note(proj, "x.embeds", "![[hardware.gpu#nope]]\n\n![[x.loop]]\n")
+    write_note(proj, "x.loop", "![[x.embeds]]\n")
+    write_note(proj, "x.table", "```table\nsource: bench.csv\ncolumns: [GPU, Thruput]\n```\n")
+    r = subprocess.run([sys.executable, "-c", RUN_CHECK, str(proj)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    runs = json.loads(r.stdout)
+    first = runs["1-False"][0]
+    codes = {line.rsplit("[", 1)[1].rstrip("]") for line in first}
+    assert {"broken-link", "broken-anchor", "broken-block", "broken-embed", "embed-cycle",
+            "data-unknown-column"} <= codes, first
+    assert [line for line in first if line.startswith("notes/bulk.")] == [
+        f'notes/bulk.n{n - 1:04d}.md:11:5: error: no heading "part-{n}" in "bulk.n0000" '
+        f'(did you mean "part-0"?) [broken-anchor]']
+    for key, results in runs.items():
+        for found in results:
+            assert found == first, key
+
+
+def _twice(receive):
+    return [x * 2 for x in receive()]
+
+
+def _fails(receive):
+    raise ValueError("no good")
+
+
+@pytest.mark.parametrize("fork", [True, False] if CAN_FORK else [False])
+def test_a_job_gets_its_message_and_gives_back_its_result(fork: bool) -> None:
+    job = Job(_twice, fork)
+    job.send(list(range(100_000)))          # more than a pipe holds at once
+    assert job.result() == [x * 2 for x in range(100_000)]
+
+
+@pytest.mark.skipif(not CAN_FORK, reason="kb forks workers on Linux only")
+def test_a_failing_worker_is_reported_with_its_traceback() -> None:
+    job = Job(_fails, fork=True)
+    with pytest.raises(RuntimeError, match=r"(?s)kb worker process failed.*ValueError: no good"):
+        job.result()
