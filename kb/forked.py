@@ -12,9 +12,22 @@ import pickle
 import struct
 import sys
 import traceback
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 CAN_FORK = sys.platform.startswith("linux")
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def spread(items: list[T], jobs: int, here: Callable[[list[T]], R],
+           there: Callable[[list[T]], Any]) -> tuple[R, list[Any]]:
+    """Split `items` into `jobs` chunks of equal size (the last may be shorter): here(first chunk)
+    in this process while forked processes run there(chunk) on the others; their results, in
+    order, come back."""
+    size = max(1, -(-len(items) // jobs))
+    chunks = [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+    workers = [Job(lambda _message, chunk=chunk: there(chunk), fork=True) for chunk in chunks[1:]]
+    return here(chunks[0]), [worker.result() for worker in workers]
 
 
 class Job:

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from .diagnostics import Diagnostic
-from .forked import CAN_FORK, Job
+from .forked import CAN_FORK, spread
 from .headings import Doc, Heading
 from .lazy import cached
 from .notecache import NoteCache, StatKey, digest
@@ -427,12 +427,10 @@ def _summaries(files: list[tuple[str, str]]) -> list[tuple[str, list]]:
 
 def _parse_parallel(files: list[tuple[str, str]], jobs: int) -> list[tuple[Note, list]]:
     """Parse in this process and jobs - 1 forked ones (fork: the workers need no imports)."""
-    size = -(-len(files) // jobs)
-    chunks = [files[i:i + size] for i in range(0, len(files), size)]
-    workers = [Job(lambda _message, chunk=chunk: _summaries(chunk), fork=True) for chunk in chunks[1:]]
-    out = _parsed_with_summaries(chunks[0])
-    for worker, chunk in zip(workers, chunks[1:]):
-        for (path, rel), (hash_, summary) in zip(chunk, worker.result()):
+    out, others = spread(files, jobs, _parsed_with_summaries, _summaries)
+    size = len(out)
+    for k, found in enumerate(others):
+        for (path, rel), (hash_, summary) in zip(files[size * (k + 1):], found):
             note = Note.from_summary(path, rel, summary)
             note.digest = hash_
             out.append((note, summary))
