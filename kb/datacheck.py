@@ -1,10 +1,10 @@
 """The data side of `kb check`: problems of data/ (CSVs, schema.yml, links.yml) and of every
 table and chart block, without drawing anything.
 
-Results are kept in the note cache while data/ and the note names stay the same; then pandas
-is not even imported. What is not kept is worked out by `Job`: with `fork`, in a process
-started before the notes are parsed (importing pandas and reading the CSVs takes about as
-long as parsing a big vault), which is sent the blocks once they are known.
+Results are kept in the note cache while the content of data/ and the note names stay the
+same; then pandas is not even imported. What is not kept is worked out by `Job`: with `fork`,
+in a process started before the notes are parsed (importing pandas and reading the CSVs takes
+a good part of a big vault's check), which is sent the blocks once they are known.
 """
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ Block = tuple[str, str, str, int]      # kind, block text, note path, line of th
 
 
 class DataCheck:
+    """`add` every block while the notes are prepared, then `diagnostics()` once."""
+
     def __init__(self, data_dir: Path, project_root: Path, names: list[str],
                  cache: NoteCache | None = None, fork: bool = False):
         self._args = (data_dir, project_root, names)

@@ -149,16 +149,6 @@ class NoteCache:
         self._derived[key] = [names, reads, kids, value]
         self._derived_dirty = True
 
-    def derived_entries(self) -> dict[str, list]:
-        """What this run found or kept of the results that span notes (for a worker to send back)."""
-        return self._derived
-
-    def merge_derived(self, entries: dict[str, list]) -> None:
-        for key, entry in entries.items():
-            self._derived[key] = entry
-            if self._old_derived.get(key) != entry:     # found anew by the worker
-                self._derived_dirty = True
-
     def data_results(self, folder: Path, names: Iterable[str]) -> dict:
         """The data checks' results kept for this content of `folder` (data/) and these note names:
         {"context": problems of the CSVs and links.yml, "blocks": {block text: problems}}, filled

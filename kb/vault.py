@@ -378,8 +378,9 @@ def note_files(notes_dir: Path, project_root: Path) -> list[NoteFile]:
             if e.name.endswith(".md") and e.is_file()]
 
 
-def _cached_notes(files: list[NoteFile], cache: NoteCache | None, jobs: int) -> list[Note]:
-    """Notes from valid summaries; the others parsed (and their summaries given to the cache)."""
+def _read_notes(files: list[NoteFile], cache: NoteCache | None, jobs: int) -> list[Note]:
+    """Notes from their valid summaries in `cache`; the others parsed (in `jobs` processes when
+    there are many) and their summaries given to the cache."""
     notes: list[Note | None] = []
     misses: list[tuple[int, str, str, StatKey]] = []
     for path, rel, entry in files:
@@ -455,7 +456,7 @@ class Vault:
         if cache is None and jobs <= 1:     # a build: keep each parse for the next (mkdocs serve)
             notes = [load_note(Path(path), rel) for path, rel, _ in files]
         else:
-            notes = _cached_notes(files, cache, jobs)
+            notes = _read_notes(files, cache, jobs)
         for note in notes:
             self.notes[note.fname] = note
             if note.id:
