@@ -30,10 +30,13 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: load
 
 _KEY_RE = re.compile(r"[A-Za-z_][\w\-]*")
 _KEYS_SEEN: set[str] = set()       # keys that passed _KEY_RE (a vault uses the same few)
-_INT_RE = re.compile(r"^-?\d+$")
-_FLOAT_RE = re.compile(r"^-?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$")
-_YAML_SPECIAL = set("[]{}&*!|>%@`#,?:-<=")
-_RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"}
+# Numbers as YAML 1.1 reads them, in the forms where Python reads them the same; any other
+# value starting with a digit, '.' or '+' (octal 010, 0x1F, 1_000, 1e5, 1:20, dates, .inf)
+# goes to YAML.
+_INT_RE = re.compile(r"(?:0|[1-9][0-9]*)\Z")
+_FLOAT_RE = re.compile(r"(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+][0-9]+)?\Z")
+_YAML_SPECIAL = set("[]{}&*!|>%@`#,?:-<=+")
+_RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"}     # YAML 1.1 booleans, null
 
 
 def _fast_frontmatter(text: str) -> dict[str, Any] | None:
@@ -50,7 +53,7 @@ def _fast_frontmatter(text: str) -> dict[str, Any] | None:
                 return None
             continue
         if key not in _KEYS_SEEN:
-            if not _KEY_RE.fullmatch(key):
+            if not _KEY_RE.fullmatch(key) or key.lower() in _RESERVED:     # `on:` is the key True
                 return None
             _KEYS_SEEN.add(key)
         value = after.strip(" \t")
@@ -63,10 +66,13 @@ def _fast_frontmatter(text: str) -> dict[str, Any] | None:
             out[key] = value[1:-1]
         elif first in _YAML_SPECIAL or ": " in value or " #" in value or (len(value) < 6 and value.lower() in _RESERVED):
             return None
-        elif (first.isdigit() or first == ".") and _INT_RE.match(value):
-            out[key] = int(value)
-        elif (first.isdigit() or first == ".") and _FLOAT_RE.match(value):
-            out[key] = float(value)
+        elif first.isdigit() or first == ".":
+            if _INT_RE.match(value):
+                out[key] = int(value)
+            elif _FLOAT_RE.match(value):
+                out[key] = float(value)
+            else:
+                return None
         else:
             out[key] = value
     return out

@@ -249,7 +249,7 @@ def test_a_damaged_or_foreign_cache_is_ignored(proj: Path) -> None:
 
 
 SAMPLES = [ROOT / "notes", ROOT / "tests" / "fixtures" / "cli" / "vault" / "notes",
-           ROOT.parent / "shared" / "corpora" / "dendron-site" / "notes"]
+           ROOT.parent / "shared" / "corpora" / "dendron-site" / "vault"]
 
 
 def test_notes_parsed_in_worker_processes_are_the_notes_parsed_here(tmp_path: Path, monkeypatch) -> None:

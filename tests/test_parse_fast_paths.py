@@ -1,0 +1,106 @@
+"""The parser's fast paths answer exactly as the general rule they stand in for: frontmatter
+read without YAML, headings read without the heading pattern, tags found with a look-back.
+Each is compared with its oracle on real notes and on many generated ones."""
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kb.headings import headings_at
+from kb.syntax import HEADING_RE, scan
+from kb.vault import FM_RE, _fast_frontmatter, _Loader
+
+ROOT = Path(__file__).resolve().parents[1]
+VAULTS = [ROOT / "notes", ROOT / "tests" / "fixtures" / "cli" / "vault" / "notes",
+          ROOT.parent / "shared" / "corpora" / "dendron-site" / "vault"]
+
+
+def frontmatters() -> list[str]:
+    out = []
+    for folder in VAULTS:
+        for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
+            m = FM_RE.match(path.read_text(encoding="utf-8"))
+            if m and m.group(1):
+                out.append(m.group(1))
+    return out
+
+
+def generated_frontmatters(n: int, seed: int = 7) -> list[str]:
+    keys = ["id", "title", "k-2", "_x", "9a", "a b", "é", "", "on", "Y", "null"]
+    seps = [":", ": ", ":\t", ":  ", "", " :"]
+    values = ["x", "1", "1.5", "'q'", '"q"', "a b", "a: b", "a #c", "true", "No", "[1]", "- x", "", " ",
+              "x ", "x\t", "'a'b'", "\\", "1e5", ".5", "-3", "007", "010", "é", "1_000", "0x1F", "~", "null",
+              "+1", "1.5e+3", "1.5e3", ".inf", ".NaN", "1:20", "2024-01-02", "0", "12.", "0.50", "x:y", "١٢"]
+    r = random.Random(seed)
+    out = []
+    for _ in range(n):
+        lines = [r.choice(keys) + r.choice(seps) + r.choice(values) for _ in range(r.randint(1, 5))]
+        if r.random() < 0.2:
+            lines.insert(r.randint(0, len(lines)), r.choice(["", "  "]))
+        out.append(r.choice(["\n", "\r\n"]).join(lines) + "\n")
+    return out
+
+
+def test_frontmatter_read_without_yaml_is_what_yaml_reads() -> None:
+    texts = frontmatters() + generated_frontmatters(20_000)
+    answered = 0
+    for text in texts:
+        fast = _fast_frontmatter(text)
+        if fast is None:
+            continue            # left to YAML
+        answered += 1
+        expected = yaml.load(text, Loader=_Loader)
+        expected = {} if expected is None else expected        # blank frontmatter: no keys either way
+        assert fast == expected, text
+        assert [type(v) for v in fast.values()] == [type(v) for v in expected.values()], text
+    assert answered > 300       # the fast path is taken (on about half of real notes)
+
+
+def reference_headings(lines: list[str]) -> list[tuple[int, str]]:
+    """(level, text) by the heading pattern alone, as headings were read before the fast path."""
+    out = []
+    for line in lines:
+        m = HEADING_RE.match(line)
+        if m:
+            out.append((len(m["hashes"]), m["text"].strip()))
+    return out
+
+
+def test_headings_read_without_the_pattern_are_what_the_pattern_reads() -> None:
+    parts = ["#", "##", "######", "#######", " ", "\t", "Title", "a b", "#", " #", " ##", "  ", "x#", "\r", "é"]
+    r = random.Random(11)
+    lines = ["".join(r.choice(parts) for _ in range(r.randint(1, 6))) for _ in range(20_000)]
+    lines = [line for line in lines if line.startswith("#")]
+    found = [(h.level, h.text) for h in headings_at(lines, list(range(len(lines))))]
+    assert found == reference_headings(lines)
+    assert len(found) > 1_000
+
+
+def reference_tags(body: str) -> list[str]:
+    """#tags after the start, white space, '(' or '[' (not in headings), as the rule says."""
+    out = []
+    for m in re.finditer(r"#([A-Za-z][\w\-./]*)", body):
+        start = m.start()
+        if start and body[start - 1] not in " \t\n([":
+            continue
+        line_start = body.rfind("\n", 0, start) + 1
+        line_end = body.find("\n", start)
+        if HEADING_RE.match(body[line_start:line_end if line_end >= 0 else len(body)]):
+            continue
+        name = m[1].rstrip(".-/")
+        if name:
+            out.append(name)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_tags_found_with_a_look_back_are_the_tags_the_rule_finds(seed: int) -> None:
+    parts = ["#", "#a", "#gpu.t4", "#x-", "x#y", "(#p)", "[#q] ", " ", "\n", "\t", "word", "#9", "e@mail", "##", "# "]
+    r = random.Random(seed)
+    for _ in range(3_000):
+        body = "".join(r.choice(parts) for _ in range(r.randint(1, 12)))
+        assert [t.value for t in scan(body, ("tag",))] == reference_tags(body), body
