@@ -51,15 +51,14 @@ class Heading(NamedTuple):
 
 def headings(lines: list[str], mask: list[bool] | None = None) -> list[Heading]:
     mask = mask if mask is not None else code_line_mask(lines, fences(lines))
-    return headings_at(lines, [i for i, line in enumerate(lines) if not mask[i] and line.startswith("#")])
+    return headings_at([(i, line) for i, line in enumerate(lines) if not mask[i] and line.startswith("#")])
 
 
-def headings_at(lines: list[str], candidates: list[int]) -> list[Heading]:
-    """Headings on the given lines (outside code), with toc's ids."""
+def headings_at(candidates: list[tuple[int, str]]) -> list[Heading]:
+    """Headings among the given (line number, line) pairs (outside code), with toc's ids."""
     out: list[Heading] = []
     used: dict[str, int] = {}
-    for i in candidates:
-        line = lines[i]
+    for i, line in candidates:
         rest = line.lstrip("#")
         level = len(line) - len(rest)
         if not 1 <= level <= 6 or not rest or rest[0] not in " \t":
@@ -110,14 +109,15 @@ class Doc:
         if "#" not in self.text:
             return []
         ix, text = self.index, self.text
-        lines, line, last = [], 0, 0
+        found, line, last = [], 0, 0
         for m in HEADING_LINE_RE.finditer("\n" + text):
             start = m.start()       # the line's start in the text
             if not ix.in_code(start):
                 line += text.count("\n", last, start)
                 last = start
-                lines.append(line)
-        return headings_at(self.lines, lines)
+                end = text.find("\n", start)
+                found.append((line, text[start:end if end >= 0 else len(text)]))
+        return headings_at(found)
 
     @cached
     def blocks(self) -> dict[str, int]:

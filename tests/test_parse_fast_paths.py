@@ -75,7 +75,7 @@ def test_headings_read_without_the_pattern_are_what_the_pattern_reads() -> None:
     r = random.Random(11)
     lines = ["".join(r.choice(parts) for _ in range(r.randint(1, 6))) for _ in range(20_000)]
     lines = [line for line in lines if line.startswith("#")]
-    found = [(h.level, h.text) for h in headings_at(lines, list(range(len(lines))))]
+    found = [(h.level, h.text) for h in headings_at(list(enumerate(lines)))]
     assert found == reference_headings(lines)
     assert len(found) > 1_000
 
