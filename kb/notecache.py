@@ -105,20 +105,25 @@ class NoteCache:
     def _shard(rel: str) -> int:
         return zlib.crc32(rel.encode()) % SHARDS
 
-    def get(self, rel: str, key: StatKey, read: Callable[[], bytes]) -> tuple[str, list] | None:
-        """(content hash, summary) of a note whose file is unchanged; `read` gives the file's bytes
-        where only its time differs."""
+    def get(self, rel: str, key: StatKey) -> tuple[bool, str, list] | None:
+        """(timed, content hash, summary) of the entry for a note of this size: `timed` when its
+        time is the file's too (use it); else the caller compares the file's content hash and
+        calls `renew` if it is the same."""
         i = self._shard(rel)
         entry = self._old[i].get(rel)
         if entry is None or entry[1] != key[1]:
             return None
-        if entry[0] != key[0]:
-            if digest(read()) != entry[2]:
-                return None
-            entry = [key[0], key[1], entry[2], entry[3]]     # the same text: keep it under the new time
-            self._dirty[i] = True
-        self._new[i][rel] = entry
-        return entry[2], entry[3]
+        timed = entry[0] == key[0]
+        if timed:
+            self._new[i][rel] = entry
+        return timed, entry[2], entry[3]
+
+    def renew(self, rel: str, key: StatKey) -> None:
+        """The note's text is what the entry was made from: keep the entry under the file's new time."""
+        i = self._shard(rel)
+        _time, size, hash_, summary = self._old[i][rel]
+        self._new[i][rel] = [key[0], size, hash_, summary]
+        self._dirty[i] = True
 
     def put(self, rel: str, key: StatKey, hash_: str, summary: list) -> None:
         if not _json_safe(summary[0]):

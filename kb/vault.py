@@ -394,6 +394,7 @@ def _read_notes(files: list[NoteFile], cache: NoteCache | None, jobs: int) -> li
     there are many) and their summaries given to the cache."""
     notes: list[Note | None] = []
     misses: list[tuple[int, str, str, StatKey]] = []
+    retimed: list[tuple[int, str, str, StatKey, str, list]] = []   # entries whose file has a new time
     for path, rel, entry in files:
         if cache is None:
             misses.append((len(notes), path, rel, (0, 0)))
@@ -401,14 +402,26 @@ def _read_notes(files: list[NoteFile], cache: NoteCache | None, jobs: int) -> li
             continue
         st = entry.stat()
         key = (st.st_mtime_ns, st.st_size)
-        hit = cache.get(rel, key, lambda: read_bytes(path))   # noqa: B023 (called within get)
-        if hit is None:
+        found = cache.get(rel, key)
+        if found is None:
             misses.append((len(notes), path, rel, key))
-            notes.append(None)
-        else:
-            note = Note.from_summary(path, rel, hit[1])
-            note.digest = hit[0]
+        elif found[0]:
+            note = Note.from_summary(path, rel, found[2])
+            note.digest = found[1]
             notes.append(note)
+            continue
+        else:
+            retimed.append((len(notes), path, rel, key, found[1], found[2]))
+        notes.append(None)
+    if retimed:     # a checkout: the notes whose content hash is the one kept need no parse
+        hashes = _digests([path for _, path, _, _, _, _ in retimed], jobs)
+        for (i, path, rel, key, hash_, summary), now in zip(retimed, hashes):
+            if now == hash_:
+                cache.renew(rel, key)  # type: ignore[union-attr]
+                note = notes[i] = Note.from_summary(path, rel, summary)
+                note.digest = hash_
+            else:
+                misses.append((i, path, rel, key))
     todo = [(path, rel) for _, path, rel, _ in misses]
     if jobs > 1 and len(misses) >= PARALLEL_MIN and CAN_FORK:
         parsed = _parse_parallel(todo, jobs)
@@ -419,6 +432,18 @@ def _read_notes(files: list[NoteFile], cache: NoteCache | None, jobs: int) -> li
         if cache is not None:
             cache.put(rel, key, note.digest, summary)
     return notes  # type: ignore[return-value]
+
+
+def _digests(paths: list[str], jobs: int) -> list[str]:
+    """The content hashes of these files, read in `jobs` processes when there are many."""
+    if jobs > 1 and len(paths) >= PARALLEL_MIN and CAN_FORK:
+        mine, others = spread(paths, jobs, _digests_here, _digests_here)
+        return mine + [h for found in others for h in found]
+    return _digests_here(paths)
+
+
+def _digests_here(paths: list[str]) -> list[str]:
+    return [digest(read_bytes(path)) for path in paths]
 
 
 def _parsed_with_summaries(files: list[tuple[str, str]]) -> list[tuple[Note, list]]:

@@ -4,8 +4,10 @@ the same as in one process, and a worker's failure is reported, not lost."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from test_cli_support import make_vault, write_note
 
 from kb.forked import CAN_FORK, Job
+from kb.notecache import CACHE_DIR
 from kb.vault import PARALLEL_MIN
 
 # Run in a fresh interpreter: forking a pytest worker (which has threads) is not what kb does.
@@ -52,6 +55,42 @@ def test_one_process_and_several_find_the_same_problems(tmp_path: Path) -> None:
     for key, results in runs.items():
         for found in results:
             assert found == first, key
+
+
+CHECK_ONCE = """
+import sys
+from pathlib import Path
+from kb.checker import check
+for d in check(Path(sys.argv[1]), cache=True, jobs=2):
+    print(d.format())
+"""
+
+
+@pytest.mark.skipif(not CAN_FORK, reason="kb forks workers on Linux only")
+def test_after_a_checkout_content_hashes_are_compared_in_several_processes(tmp_path: Path) -> None:
+    """Every file has a new time: the notes are read and hashed in several processes, and the
+    ones whose hash is the one kept come from the cache (shown by changing what it says)."""
+    proj = make_vault(tmp_path)
+    for i in range(PARALLEL_MIN + 20):
+        write_note(proj, f"bulk.n{i:04d}", f"## Part {i}\n")
+    write_note(proj, "x.links", "See [[hardware.gpu.t4]].\n")
+    then = time.time() - 60
+    for path in (proj / "notes").iterdir():
+        os.utime(path, (then, then))
+    run = lambda: subprocess.run([sys.executable, "-c", CHECK_ONCE, str(proj)],  # noqa: E731
+                                 capture_output=True, text=True, timeout=300)
+    assert run().stdout == ""
+    for shard in (proj / CACHE_DIR).glob("notes-*.json"):
+        content = json.loads(shard.read_text(encoding="utf-8"))
+        if "notes/x.links.md" in content["notes"]:
+            entry = content["notes"]["notes/x.links.md"]
+            entry[-1] = json.loads(json.dumps(entry[-1]).replace("hardware.gpu.t4", "hardware.gpu.t7"))
+            shard.write_text(json.dumps(content), encoding="utf-8")
+    for path in (proj / "notes").iterdir():
+        os.utime(path, (then + 30, then + 30))
+    r = run()
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("notes/x.links.md:") and 'no note named "hardware.gpu.t7"' in r.stdout
 
 
 def _twice(receive):
