@@ -27,7 +27,6 @@ from .embeds import Expander, broken_html
 from .headings import Doc, Heading
 from .hierarchy import ROOT, Hierarchy, relative_url, src_of
 from .notecache import NoteCache
-from .refs import Ref
 from .resolve import AnchorIndex, Resolver, Target
 from .syntax import BLOCK_ANCHOR_RE, FMVAR_RE, TextIndex, Token, scan
 from .vault import QUESTIONS_KIND, Note, Vault

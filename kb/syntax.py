@@ -172,7 +172,6 @@ def inline_code_spans(line: str) -> list[tuple[int, int]]:
         e = s
         while e < len(line) and line[e] == "`":
             e += 1
-        run = line[s:e]
         close = _closing_run(e - s).search(line, e)
         if not close:
             i = e

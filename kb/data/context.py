@@ -63,7 +63,7 @@ class DataContext:
     def _load(self, rel: str) -> pd.DataFrame | store.DataError:
         try:
             path = store.resolve(self.data_dir, rel)
-            frame = store.read(path)
+            store.read(path)        # parse errors surface here (validate reads the same cached frame)
         except store.DataError as e:
             if e.code == "data-csv-parse":
                 self._problems[rel] = [Diagnostic(self.display(rel), e.line, 0, "error", e.message, e.code)]

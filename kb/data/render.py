@@ -31,7 +31,7 @@ def _safe_id(block_id: str) -> str:
 
 def error_box(kind: str, diags: list[Diagnostic]) -> str:
     """A visible Material 'failure' admonition listing what is wrong, so serve shows it in place."""
-    lines = [f'<div class="admonition failure kb-data-error">',
+    lines = ['<div class="admonition failure kb-data-error">',
              f'<p class="admonition-title">This {html.escape(kind)} cannot be shown</p>']
     lines += [f"<p>{esc(d.format())}</p>" for d in diags]
     lines.append("</div>")
