@@ -138,11 +138,11 @@ class Site:
         for fname, note in notes.items():
             for t in note.tags:
                 tags.setdefault(t, []).append(fname)
-            for tok in note.tokens:
-                if tok.kind == "tag" and fname not in tags.setdefault(tok.value, []):
-                    tags[tok.value].append(fname)
-                elif tok.kind == "user" and fname not in users.setdefault(tok.value, []):
-                    users[tok.value].append(fname)
+            for kind, _line, _col, value in note.refs:
+                if kind == "tag" and fname not in tags.setdefault(value, []):
+                    tags[value].append(fname)
+                elif kind == "user" and fname not in users.setdefault(value, []):
+                    users[value].append(fname)
         return tags, users
 
     def _data_context(self) -> Any:
@@ -261,10 +261,10 @@ class Site:
         if found is None:
             def probe() -> dict[str, list | None]:
                 out = {}
-                for t in note.tokens:
-                    if t.kind == "embed" and t.value not in out:
-                        p = self.expander.problem(t.value, note.fname)
-                        out[t.value] = [p.message, p.code] if p else None
+                for kind, _line, _col, value in note.refs:
+                    if kind == "embed" and value not in out:
+                        p = self.expander.problem(value, note.fname)
+                        out[value] = [p.message, p.code] if p else None
                 return out
             found = self._embed_problems[note.fname] = self._derived("embeds", note.fname, probe)
         return found.get(inner)
@@ -309,7 +309,7 @@ class Site:
         fname, first_line = note.fname, note.body_line + 1
         resolve, backlinks = self.resolver.resolve_text, self.backlinks
         known = self.resolver.absolute_targets(suggest=True)
-        for kind, _start, _end, line, col, _text, value in note.tokens:
+        for kind, line, col, value in note.refs:
             if kind == "link":
                 t = known.get(value) or resolve(value, fname, True)
                 if t.error:

@@ -1,8 +1,8 @@
 """What `kb check` keeps between runs: a summary of every note, so unchanged notes are not re-read.
 
-A summary (Note.summary) holds a note's frontmatter, problems, tokens, headings, block ids
-and data blocks: everything checking needs but the text, which is read only where a pass
-asks for it. An entry is used while its file's size and modification time are the same, as
+A summary (Note.summary) holds a note's frontmatter, problems, refs (its tokens as checking
+reads them), headings, block ids and data blocks: everything checking needs but the text,
+which is read only where a pass asks for it. An entry is used while its file's size and modification time are the same, as
 git's index does; where only the time changed (a checkout, a clone, a cache restored in CI)
 the file is read and the entry is used if its content hash is the same. An entry whose file
 changed within `RACY_NS` of the save is always checked by content: an edit in the same clock
@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable
 CACHE_DIR = Path(".kb-cache") / "notes"
 SHARDS = 16
 RACY_NS = 2_000_000_000
-FORMAT = 2
+FORMAT = 3
 
 StatKey = tuple[int, int]       # (st_mtime_ns, st_size)
 UNTIMED = -1                    # the mtime kept for a file saved while fresh: check its content

@@ -113,9 +113,10 @@ QUESTIONS_KIND = "questions"           # the fenced block listing the FAQ's ques
 class Note:
     """One note file: frontmatter, body and the structure of the body, each computed once.
 
-    A note made from a cached summary (`from_summary`) has its frontmatter, tokens, headings,
-    block ids and data blocks without its text, which is read from disk only if something
-    asks for it (an embed of the note, `{{fm.*}}`, a rename, an external link check).
+    A note made from a cached summary (`from_summary`) has its frontmatter, refs (its tokens
+    as checking reads them), headings, block ids and data blocks without its text, which is
+    read from disk only if something asks for it (an embed of the note, `{{fm.*}}`, its
+    tokens, a rename, an external link check).
     """
 
     def __init__(self, fname: str, path: str | Path, rel: str, text: str | None, fm: dict[str, Any],
@@ -252,6 +253,13 @@ class Note:
     def tokens(self) -> list[Token]:
         return scan(self.body, index=self.doc.index) if self.body else []
 
+    @cached
+    def refs(self) -> list[tuple[str, int, int, str]]:
+        """The tokens as checking reads them: (kind, line, col, value), lists when read from the
+        cache. The cache keeps these, not the tokens: a run from the cache then makes no object
+        per token (a cached note's tokens are scanned from its text if anything asks)."""
+        return [(kind, line, col, value) for kind, _start, _end, line, col, _text, value in self.tokens]
+
     def fm_line(self, key: str) -> int:
         """1-based line of a top-level frontmatter key (1 when not found)."""
         for i, line in enumerate(self.text.split("\n")[:self.body_line], start=1):
@@ -269,17 +277,17 @@ class Note:
         """Everything `kb check` needs from this file, as JSON-able lists."""
         # Tokens and headings are tuples: JSON writes them as arrays, as it reads them back.
         return [self.fm, self.body_line, self.has_frontmatter,
-                [list(astuple(d)) for d in self.problems], self.tokens, self.headings, self.blocks,
+                [list(astuple(d)) for d in self.problems], self.refs, self.headings, self.blocks,
                 [[f.start_line, f.end_line, f.info, f.indent, f.body, f.start, f.end] for f in self.data_fences],
                 [self.has_fmvars, self.has_embed_syntax, self.has_md_links]]
 
     @classmethod
     def from_summary(cls, path: str | Path, rel: str, s: list) -> "Note":
-        fm, body_line, has_fm, problems, tokens, heads, blocks, fences, flags = s
+        fm, body_line, has_fm, problems, refs, heads, blocks, fences, flags = s
         note = cls(fname_of(path), path, rel, None, fm, None, body_line, has_fm,
                    [Diagnostic(*d) for d in problems])
         seeded = note.__dict__          # cached properties, filled in from the summary
-        seeded["tokens"] = [new_tuple(Token, t) for t in tokens]
+        seeded["refs"] = refs
         seeded["data_fences"] = [Fence(*f) for f in fences]
         seeded["has_fmvars"], seeded["has_embed_syntax"], seeded["has_md_links"] = flags
         doc = seeded["doc"] = _LazyDoc(note)
@@ -458,12 +466,11 @@ def _parsed_with_summaries(files: list[tuple[str, str]]) -> list[tuple[Note, lis
 
 
 def _summaries(files: list[tuple[str, str]]) -> list[tuple[str, list]]:
-    """In a worker process: content hashes and summaries, their tokens and headings as plain
-    tuples (a NamedTuple pickles with its class and is rebuilt through its Python __new__: 3x slower)."""
+    """In a worker process: content hashes and summaries, their headings as plain tuples (a
+    NamedTuple pickles with its class and is rebuilt through its Python __new__: 3x slower)."""
     out = []
     for note, summary in _parsed_with_summaries(files):
-        tokens, heads = summary[4], summary[5]
-        out.append((note.digest, [*summary[:4], [tuple(t) for t in tokens], [tuple(h) for h in heads], *summary[6:]]))
+        out.append((note.digest, [*summary[:5], [tuple(h) for h in summary[5]], *summary[6:]]))
     return out  # type: ignore[return-value]
 
 
