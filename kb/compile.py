@@ -138,7 +138,7 @@ class Site:
         for fname, note in notes.items():
             for t in note.tags:
                 tags.setdefault(t, []).append(fname)
-            for kind, _line, _col, value in note.refs:
+            for kind, value in note.refs:
                 if kind == "tag" and fname not in tags.setdefault(value, []):
                     tags[value].append(fname)
                 elif kind == "user" and fname not in users.setdefault(value, []):
@@ -261,7 +261,7 @@ class Site:
         if found is None:
             def probe() -> dict[str, list | None]:
                 out = {}
-                for kind, _line, _col, value in note.refs:
+                for kind, value in note.refs:
                     if kind == "embed" and value not in out:
                         p = self.expander.problem(value, note.fname)
                         out[value] = [p.message, p.code] if p else None
@@ -305,15 +305,18 @@ class Site:
 
     # -- pass 3: check ------------------------------------------------------------
     def _check_note(self, note: Note) -> None:
-        # The hottest loop of `kb check` (a big vault has 10+ links per note): locals, no calls per link.
-        fname, first_line = note.fname, note.body_line + 1
+        # The hottest loop of `kb check` (a big vault has 10+ links per note): locals, no calls per
+        # link. Positions are looked up only for a problem (a note from the cache is read then).
+        fname = note.fname
         resolve, backlinks = self.resolver.resolve_text, self.backlinks
         known = self.resolver.absolute_targets(suggest=True)
-        for kind, line, col, value in note.refs:
+        reported: set[tuple[str, str]] = set()
+        for ref in note.refs:
+            kind, value = ref
             if kind == "link":
                 t = known.get(value) or resolve(value, fname, True)
                 if t.error:
-                    self._diag(note, first_line + line, col + 1, t.error, t.code)
+                    self._diag_each(note, kind, value, t.error, t.code, reported)
                 elif self.render_pages and t.fname != fname and not t.private and not t.url:   # backlinks: pages only
                     linked = backlinks.get(t.fname)
                     if linked is None:
@@ -323,14 +326,22 @@ class Site:
             elif kind == "embed":
                 prob = self._embed_problem(note, value)
                 if prob:
-                    self._diag(note, first_line + line, col + 1, prob[0], prob[1])
+                    self._diag_each(note, kind, value, prob[0], prob[1], reported)
                 target = self.resolver.parse(value).fname or fname
                 if target != fname and target in self.hierarchy.pages:
                     backlinks.setdefault(target, set()).add(fname)
-            elif kind == "fmvar":
-                if not _fm_lookup(note.fm, value)[0]:
-                    log.info("%s:%d:%d: frontmatter has no key %r for {{fm.%s}}",
-                             note.rel, first_line + line, col + 1, value, value)
+            elif kind == "fmvar" and (kind, value) not in reported and not _fm_lookup(note.fm, value)[0]:
+                reported.add((kind, value))
+                for line, col in _places(note, kind, value):
+                    log.info("%s:%d:%d: frontmatter has no key %r for {{fm.%s}}", note.rel, line, col, value, value)
+
+    def _diag_each(self, note: Note, kind: str, value: str, message: str, code: str,
+                   reported: set[tuple[str, str]]) -> None:
+        """One problem at every place the note has this token (once per note: refs repeat)."""
+        if (kind, value) not in reported:
+            reported.add((kind, value))
+            for line, col in _places(note, kind, value):
+                self._diag(note, line, col, message, code)
 
     def _diag(self, note: Note, line: int, col: int, message: str, code: str, severity: str = "error") -> None:
         self.diagnostics.append(Diagnostic(note.rel, line, col, severity, message, code))  # type: ignore[arg-type]
@@ -510,6 +521,14 @@ def _permalink(anchor: str) -> str:
 
 def _slug(fname: str) -> str:
     return re.sub(r"[^\w-]+", "-", fname).strip("-")
+
+
+def _places(note: Note, kind: str, value: str) -> list[tuple[int, int]]:
+    """1-based (line, col) in the file of each token of this kind and value; the body's first
+    line if the text no longer has one (a file changed under a cached summary): a problem is
+    never dropped."""
+    first = note.body_line + 1
+    return [(first + t.line, t.col + 1) for t in note.tokens if t.value == value and t.kind == kind] or [(first, 1)]
 
 
 def _fm_lookup(fm: dict, dotted: str) -> tuple[bool, Any]:

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable
 CACHE_DIR = Path(".kb-cache") / "notes"
 SHARDS = 16
 RACY_NS = 2_000_000_000
-FORMAT = 3
+FORMAT = 4
 
 StatKey = tuple[int, int]       # (st_mtime_ns, st_size)
 UNTIMED = -1                    # the mtime kept for a file saved while fresh: check its content

@@ -254,11 +254,12 @@ class Note:
         return scan(self.body, index=self.doc.index) if self.body else []
 
     @cached
-    def refs(self) -> list[tuple[str, int, int, str]]:
-        """The tokens as checking reads them: (kind, line, col, value), lists when read from the
+    def refs(self) -> list[tuple[str, str]]:
+        """The tokens as checking reads them: (kind, value), in order; lists when read from the
         cache. The cache keeps these, not the tokens: a run from the cache then makes no object
-        per token (a cached note's tokens are scanned from its text if anything asks)."""
-        return [(kind, line, col, value) for kind, _start, _end, line, col, _text, value in self.tokens]
+        per token, and where a token is (its line and column) is looked up only for a problem
+        (scanning a cached note's text then)."""
+        return [(kind, value) for kind, _start, _end, _line, _col, _text, value in self.tokens]
 
     def fm_line(self, key: str) -> int:
         """1-based line of a top-level frontmatter key (1 when not found)."""

@@ -52,8 +52,9 @@ def warm(proj: Path, *args: str):
 
 def test_a_warm_run_reports_what_a_run_without_cache_reports(proj: Path) -> None:
     write_note(proj, "x.links", "See [[hardware.gpu.t5]] and [[hardware.gpu#memmory]].\n"
-                                "Block [[hardware.gpu#^nope]] and {{fm.nothing}}.\n")
-    write_note(proj, "x.embeds", "![[hardware.gpu#nope]]\n\n![[x.loop]]\n")
+                                "Block [[hardware.gpu#^nope]] and {{fm.nothing}}.\n"
+                                "Again [[hardware.gpu.t5]].\n")
+    write_note(proj, "x.embeds", "![[hardware.gpu#nope]]\n\n![[x.loop]]\n\n ![[hardware.gpu#nope]]\n")
     write_note(proj, "x.loop", "![[x.embeds]]\n")
     write_note(proj, "x.table", "```table\nsource: bench.csv\ncolumns: [GPU, Thruput]\n```\n")
     (proj / "notes" / "nofm.md").write_text("Plain.\n", encoding="utf-8")
@@ -64,9 +65,17 @@ def test_a_warm_run_reports_what_a_run_without_cache_reports(proj: Path) -> None
     assert cached_notes(proj).keys() >= {"notes/x.links.md", "notes/hardware.gpu.md"}
     assert hot.returncode == cold.returncode == 1
     assert hot.stdout == cold.stdout
-    codes = {d["code"] for d in json.loads(hot.stdout)}
+    found = json.loads(hot.stdout)
+    codes = {d["code"] for d in found}
     assert {"broken-link", "broken-anchor", "broken-block", "broken-embed", "embed-cycle",
             "data-unknown-column", "frontmatter"} <= codes, codes
+    # The cache keeps no positions: a problem is placed where each of its links stands.
+    places = lambda path, text: [(d["line"], d["col"]) for d in found  # noqa: E731
+                                 if d["path"] == path and text in d["message"]]
+    (line, col), (again, col2) = places("notes/x.links.md", '"hardware.gpu.t5"')
+    assert (again - line, col, col2) == (2, 5, 7)
+    (line, col), (again, col2) = places("notes/x.embeds.md", '"nope"')
+    assert (again - line, col, col2) == (4, 1, 2)
 
 
 def poison(proj: Path, rel: str, old: str, new: str) -> None:
