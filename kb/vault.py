@@ -15,6 +15,7 @@ from .forked import CAN_FORK, spread
 from .headings import Doc, Heading
 from .lazy import cached
 from .notecache import NoteCache, StatKey, digest
+from .outline import outline
 from .syntax import Fence, Token, new_tuple, scan
 
 FM_RE = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
@@ -108,6 +109,7 @@ def to_millis(value: Any) -> int | None:
 
 DATA_KINDS = ("table", "chart")        # fenced blocks drawn from data/
 QUESTIONS_KIND = "questions"           # the fenced block listing the FAQ's questions
+REPLACED_KINDS = DATA_KINDS + (QUESTIONS_KIND,)    # fenced blocks the compiler replaces
 
 
 class Note:
@@ -166,7 +168,7 @@ class Note:
     @cached
     def data_fences(self) -> list[Fence]:
         """Fenced blocks the compiler replaces (table, chart, questions)."""
-        return [f for f in self.fences if f.info.split(" ")[0] in DATA_KINDS + (QUESTIONS_KIND,)]
+        return [f for f in self.fences if f.info.split(" ")[0] in REPLACED_KINDS]
 
     # -- frontmatter fields ------------------------------------------------
     @property
@@ -456,12 +458,19 @@ def _digests_here(paths: list[str]) -> list[str]:
 
 
 def _parsed_with_summaries(files: list[tuple[str, str]]) -> list[tuple[Note, list]]:
-    """Parse and summarise (the summary computes tokens, headings and blocks: the slow part)."""
+    """Parse and summarise (the summary computes refs, headings and blocks: the slow part, done
+    by `outline` where the note is plain, else by the scanner)."""
     out = []
     for path, rel in files:
         data = read_bytes(path)     # not load_note: a check runs once, no reuse
         note = parse_note(path, rel, data.decode("utf-8", errors="replace"))
         note.digest = digest(data)
+        found = outline(note.body, REPLACED_KINDS)
+        if found is not None:       # seed what the summary reads; the rest is computed if asked
+            seeded = note.__dict__
+            seeded["refs"], heads, blocks, seeded["data_fences"] = found
+            doc = seeded["doc"] = Doc(note.body)
+            doc.__dict__["headings"], doc.__dict__["blocks"] = heads, blocks
         out.append((note, note.summary()))
     return out
 
