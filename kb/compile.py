@@ -112,6 +112,8 @@ class Site:
         # Prepared notes are needed by every pass; expanded pages and their anchors only
         # where something asks (a check touches few pages, a build all of them).
         self.prepared = {f: self._prepared_doc(n) for f, n in published.items()}
+        if self.data_check is not None:
+            self.data_check.send()      # every block is known: its checks go on beside the link checks
         self.resolver = Resolver(self.vault, self.hierarchy, self.anchors)
         self.expander = Expander(self._source, self._children, self.resolver.parse)
         self._expanded: dict[str, Doc] = {}
