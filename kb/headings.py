@@ -5,10 +5,11 @@ import html
 import re
 import unicodedata
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from .lazy import cached
-from .syntax import BLOCK_ANCHOR_RE, HEADING_LINE_RE, HEADING_RE, WIKI_RE, TextIndex, code_line_mask, fences, new_tuple
+from .syntax import (BLOCK_ANCHOR_RE, HEADING_LINE_RE, HEADING_RE, WIKI_RE, TextIndex, code_line_mask, fences,
+                     new_tuple, plain_prose)
 
 _LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -86,6 +87,21 @@ def headings_at(candidates: list[tuple[int, str]]) -> list[Heading]:
     return out
 
 
+def heading_lines(text: str, searched: str, in_code: Callable[[int], bool] | None = None) -> list[tuple[int, str]]:
+    """(line number, line) of the lines of `text` that may be headings: those starting with
+    1-6 '#' and a blank in `searched` (the text, or the text with its code blanked out),
+    and not where `in_code` says."""
+    found, line, last = [], 0, 0
+    for m in HEADING_LINE_RE.finditer("\n" + searched):
+        start = m.start()       # the line's start in the text
+        if in_code is None or not in_code(start):
+            line += text.count("\n", last, start)
+            last = start
+            end = text.find("\n", start)
+            found.append((line, text[start:end if end >= 0 else len(text)]))
+    return found
+
+
 class Doc:
     """A Markdown text with its structure computed once: lines, code, headings, blocks."""
 
@@ -108,16 +124,10 @@ class Doc:
     def headings(self) -> list[Heading]:
         if "#" not in self.text:
             return []
-        ix, text = self.index, self.text
-        found, line, last = [], 0, 0
-        for m in HEADING_LINE_RE.finditer("\n" + text):
-            start = m.start()       # the line's start in the text
-            if not ix.in_code(start):
-                line += text.count("\n", last, start)
-                last = start
-                end = text.find("\n", start)
-                found.append((line, text[start:end if end >= 0 else len(text)]))
-        return headings_at(found)
+        plain = plain_prose(self.text)
+        if plain is not None:       # code only in fences: look for headings where it is not
+            return headings_at(heading_lines(self.text, plain[0]))
+        return headings_at(heading_lines(self.text, self.text, self.index.in_code))
 
     @cached
     def blocks(self) -> dict[str, int]:

@@ -144,6 +144,50 @@ def code_blocks(text: str) -> tuple[list[Fence], list[tuple[int, int]]]:
     return out, comments
 
 
+# A backtick fence at the start of a line (in "\n" + text): its run of backticks and the rest.
+_TOP_FENCE_RE = re.compile(r"\n(`{3,})([^\n]*)")
+_NOT_PLAIN = ("~~~", "<!--", "\r")
+
+
+def plain_prose(text: str, keep: tuple[str, ...] = ()) -> tuple[str, list[Fence]] | None:
+    """The text with its fenced code blocks blanked out (every offset kept), and those of its
+    blocks whose info starts with a word in `keep`; None unless the text's only code is closed
+    backtick fences at line starts: no inline code, no indented fence, no backtick inside a
+    block, no tildes, no comments (and no CR line ends). Where it answers, the code ranges are
+    the ones `TextIndex` finds, read with a few passes of the regex engine instead of Python
+    steps per line (the usual note of a big vault; tests/test_outline.py compares the two)."""
+    for other in _NOT_PLAIN:
+        if other in text:
+            return None
+    if "`" not in text:
+        return text, []
+    parts: list[str] = []
+    kept: list[Fence] = []
+    pos = seen = 0
+    opener: tuple[int, int, str, str] | None = None
+    for m in _TOP_FENCE_RE.finditer("\n" + text):
+        fence, info = m[1], m[2]
+        seen += len(fence)
+        if opener is None:          # (an info with backticks makes no fence: the count below says so)
+            opener = (m.start(), m.end() - 1, fence, info)
+        elif len(fence) >= len(opener[2]) and not info.strip():
+            start, stop, _, info = opener
+            end, close = m.end() - 1, m.start()
+            parts.append(text[pos:start])
+            parts.append(" " * (end - start))
+            pos = end
+            info = info.strip()
+            if keep and info.split(" ")[0] in keep:
+                kept.append(Fence(text.count("\n", 0, start), text.count("\n", 0, close), info, "",
+                                  text[stop + 1:close - 1] if close > stop + 1 else "", start, end))
+            opener = None
+        # else: a fence line inside the block (another info, or shorter): code
+    if opener is not None or seen != text.count("`"):
+        return None                 # unclosed, or backticks elsewhere
+    parts.append(text[pos:])
+    return "".join(parts), kept
+
+
 def fences(lines: list[str]) -> list[Fence]:
     return fences_text("\n".join(lines))
 

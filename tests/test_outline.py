@@ -1,6 +1,7 @@
-"""`outline` (what `kb check` reads of a plain note without the scanner) answers exactly as the
-scanner does, or not at all: compared on the shipped notes, the Dendron corpus, a generated
-vault and many bodies built from the pieces that make the scanner's hard cases."""
+"""`outline` (what `kb check` reads of a plain note without the scanner) and headings read from
+`plain_prose` answer exactly as the scanner does, or not at all: compared on the shipped notes,
+the Dendron corpus, a generated vault and many bodies built from the pieces that make the
+scanner's hard cases."""
 from __future__ import annotations
 
 import random
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from kb.headings import Doc, heading_lines, headings_at
 from kb.outline import outline
+from kb.syntax import TextIndex
 from kb.vault import REPLACED_KINDS, parse_note
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,14 +22,21 @@ VAULTS = [ROOT / "notes", ROOT / "tests" / "fixtures" / "cli" / "vault" / "notes
 GEN = ROOT.parent / "shared" / "bench" / "gen_vault.py"
 
 
+def scanned_headings(text: str) -> list:
+    """Headings outside the code ranges TextIndex finds (what Doc.headings does without plain_prose)."""
+    return headings_at(heading_lines(text, text, TextIndex(text).in_code)) if "#" in text else []
+
+
 def scanned(body: str) -> tuple:
     """What the scanner finds: the oracle."""
     note = parse_note("x.md", "x.md", "---\nid: x\n---\n" + body)
-    return note.refs, note.headings, note.blocks, note.data_fences
+    return note.refs, scanned_headings(note.body), note.blocks, note.data_fences
 
 
 def agrees(body: str) -> bool:
-    """Whether outline answered; asserts that an answer is the scanner's."""
+    """Whether outline answered; asserts that an answer is the scanner's, and that the headings
+    a Doc reads (plain_prose where it answers) are the scanner's."""
+    assert Doc(body).headings == scanned_headings(body), body
     fast = outline(body, REPLACED_KINDS)
     if fast is not None:
         assert fast == scanned(body), body
