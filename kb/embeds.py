@@ -90,10 +90,15 @@ def _continuation(prefix: str) -> str | None:
     return None
 
 
+# Where a reference may name no note: its target (after '[[', a '|' or a vault prefix's '/')
+# starts with '#' or is empty. Texts without one are left as they are, without a scan.
+_MAYBE_SAME_NOTE_RE = re.compile(r"(?:\[\[|\||/)\s*(?:#|\]\])")
+
+
 def qualify(text: str, fname: str, parse: Callable[[str], Ref]) -> str:
     """Name the note in its same-note references ([[#h]] -> [[fname#h]]) before the text
     moves into another page, where '#h' would mean that page's heading."""
-    if "[[" not in text or "#" not in text:
+    if "[[" not in text or "#" not in text or not _MAYBE_SAME_NOTE_RE.search(text):
         return text
     out, pos = [], 0
     for t in scan(text, ("link", "embed"), in_comments=True):

@@ -149,9 +149,9 @@ _TOP_FENCE_RE = re.compile(r"\n(`{3,})([^\n]*)")
 _NOT_PLAIN = ("~~~", "<!--", "\r")
 
 
-def plain_prose(text: str, keep: tuple[str, ...] = ()) -> tuple[str, list[Fence]] | None:
+def plain_prose(text: str, keep: tuple[str, ...] | None = ()) -> tuple[str, list[Fence]] | None:
     """The text with its fenced code blocks blanked out (every offset kept), and those of its
-    blocks whose info starts with a word in `keep`; None unless the text's only code is closed
+    blocks whose info starts with a word in `keep` (all with None); None unless the text's only code is closed
     backtick fences at line starts: no inline code, no indented fence, no backtick inside a
     block, no tildes, no comments (and no CR line ends). Where it answers, the code ranges are
     the ones `TextIndex` finds, read with a few passes of the regex engine instead of Python
@@ -177,7 +177,7 @@ def plain_prose(text: str, keep: tuple[str, ...] = ()) -> tuple[str, list[Fence]
             parts.append(" " * (end - start))
             pos = end
             info = info.strip()
-            if keep and info.split(" ")[0] in keep:
+            if keep is None or (keep and info.split(" ")[0] in keep):
                 kept.append(Fence(text.count("\n", 0, start), text.count("\n", 0, close), info, "",
                                   text[stop + 1:close - 1] if close > stop + 1 else "", start, end))
             opener = None
@@ -234,29 +234,36 @@ def prose_lines(lines: list[str], mask: list[bool], needle: str):
         yield i, line, (lambda col, spans=spans: any(a <= col < b for a, b in spans))
 
 
+def code_ranges(text: str, comments_are_code: bool = True) -> tuple[list[Fence], list[tuple[int, int]]]:
+    """The fenced blocks of a text, and every range of it that is code, in order: fences, inline
+    code spans and (`comments_are_code`) HTML comments."""
+    fence_list, comments = code_blocks(text)
+    ranges = [(f.start, f.end) for f in fence_list] + (comments if comments_are_code else [])
+    tick = text.find("`")
+    while tick >= 0:        # each line holding a backtick, once
+        start = text.rfind("\n", 0, tick) + 1
+        end = text.find("\n", tick)
+        if end < 0:
+            end = len(text)
+        if not any(a <= start < b for a, b in ranges):
+            ranges.extend((start + a, start + b) for a, b in inline_code_spans(text[start:end]))
+        tick = text.find("`", end)
+    ranges.sort()
+    return fence_list, ranges
+
+
 class TextIndex:
     """Line starts and code ranges of one text, for offset -> (line, col) and 'is this code?'."""
 
     def __init__(self, text: str, comments_are_code: bool = True):
         self.text = text
-        self.fences, comments = code_blocks(text)
-        ranges = [(f.start, f.end) for f in self.fences] + (comments if comments_are_code else [])
-        tick = text.find("`")
-        while tick >= 0:        # each line holding a backtick, once
-            start = text.rfind("\n", 0, tick) + 1
-            end = text.find("\n", tick)
-            if end < 0:
-                end = len(text)
-            if not self._in(ranges, start):
-                ranges.extend((start + a, start + b) for a, b in inline_code_spans(text[start:end]))
-            tick = text.find("`", end)
-        ranges.sort()
-        self.code = ranges
-        self._code_starts = [r[0] for r in ranges]
-
-    @staticmethod
-    def _in(ranges: list[tuple[int, int]], pos: int) -> bool:
-        return any(a <= pos < b for a, b in ranges)
+        plain = plain_prose(text, None)
+        if plain is not None:       # the usual note: its fences are all its code
+            self.fences = plain[1]
+            self.code = [(f.start, f.end) for f in self.fences]
+        else:
+            self.fences, self.code = code_ranges(text, comments_are_code)
+        self._code_starts = [r[0] for r in self.code]
 
     def in_code(self, pos: int, end: int | None = None) -> bool:
         i = bisect_right(self._code_starts, pos) - 1

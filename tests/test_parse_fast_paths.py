@@ -104,3 +104,23 @@ def test_tags_found_with_a_look_back_are_the_tags_the_rule_finds(seed: int) -> N
     for _ in range(3_000):
         body = "".join(r.choice(parts) for _ in range(r.randint(1, 12)))
         assert [t.value for t in scan(body, ("tag",))] == reference_tags(body), body
+
+
+QUALIFY_PIECES = ["[[#h]]", "[[ #h]]", "[[a|#h]]", "[[a| #h]]", "[[a|]]", "[[ ]]", "[[dendron://v/#h]]",
+                  "[[dendron://v/]]", "[[a.b#h]]", "[[a.b]]", "[[#h|a]]", "[[a.*]]", "![[#h]]", "`[[#h]]`",
+                  "# head", "x#y", "http://x/#y", "a|b", "see", "[[a|b#c]]", "[[\u00a0#h]]", "\n", "```\n"]
+
+
+def test_qualify_leaves_alone_exactly_the_texts_it_would_not_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    """qualify skips texts where no reference can name no note; the full pass agrees on them."""
+    import kb.embeds
+    from kb.refs import parse_ref
+    parse = lambda raw: parse_ref(raw, {"a", "a.b"}.__contains__)  # noqa: E731
+    r = random.Random(5)
+    texts = [" ".join(r.choice(QUALIFY_PIECES) for _ in range(r.randint(1, 8))) for _ in range(5_000)]
+    fast = [kb.embeds.qualify(t, "n.x", parse) for t in texts]
+    skipped = sum("[[" in t and "#" in t and not kb.embeds._MAYBE_SAME_NOTE_RE.search(t) for t in texts)
+    monkeypatch.setattr(kb.embeds, "_MAYBE_SAME_NOTE_RE", re.compile(""))     # always the full pass
+    full = [kb.embeds.qualify(t, "n.x", parse) for t in texts]
+    assert fast == full
+    assert sum(f != t for f, t in zip(fast, texts)) > 1_000 and skipped > 100    # both ways, often
