@@ -88,7 +88,8 @@ class Hierarchy:
             if page.parent is not None and page.parent in self.pages:
                 self.pages[page.parent].children.append(page.fname)
         for page in self.pages.values():
-            page.children.sort(key=lambda f: self.pages[f].sort_key())
+            if len(page.children) > 1:      # most pages have none or one (a key each costs)
+                page.children.sort(key=lambda f: self.pages[f].sort_key())
         self._nav_children: dict[str, list[str]] = {}
         self._title_html: dict[str, str] = {}
 

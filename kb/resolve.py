@@ -32,10 +32,9 @@ class AnchorIndex:
     def __init__(self, headings: list[Heading], blocks: set[str]):
         self.headings = headings
         self.blocks = blocks
-        self._by_key: dict[str, Heading] = {}
-        for h in headings:
-            for key in (h.slug, canonical(h.text), canonical(h.slug)):
-                self._by_key.setdefault(key, h)
+        # Each heading under three keys; the first heading to have a key keeps it (hence reversed).
+        self._by_key: dict[str, Heading] = {key: h for h in reversed(headings)
+                                            for key in (h.slug, canonical(h.text), canonical(h.slug))}
 
     def find(self, anchor: str) -> Heading | None:
         return self._by_key.get(anchor) or self._by_key.get(canonical(anchor))

@@ -124,3 +124,34 @@ def test_qualify_leaves_alone_exactly_the_texts_it_would_not_change(monkeypatch:
     full = [kb.embeds.qualify(t, "n.x", parse) for t in texts]
     assert fast == full
     assert sum(f != t for f, t in zip(fast, texts)) > 1_000 and skipped > 100    # both ways, often
+
+
+def test_a_heading_key_belongs_to_the_first_heading_that_has_it() -> None:
+    """Two headings with one text: a link by the text or the slug goes to the first, as the
+    first holds the plain id in the built page; the second answers to its own id."""
+    from kb.headings import Heading
+    from kb.resolve import AnchorIndex
+    first, second = Heading(2, "Setup", "setup", 3), Heading(2, "Setup", "setup_1", 9)
+    idx = AnchorIndex([first, second], set())
+    assert idx.find("setup") == idx.find("Setup") == first
+    assert idx.find("setup_1") == second
+
+
+REF_PIECES = ["a", "a.b", "x", " ", "|", "#", "#h", "h-1", "^b", ":", ",1", ".*", "dendron://v/", "é", "*",
+              "text", "\u00a0", "_", "-"]
+
+
+def test_links_read_without_the_general_parse_read_as_with_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """parse_ref's shortcuts for `a.b` and `text|a.b#h` give the general parse's Ref."""
+    import kb.refs
+    r = random.Random(3)
+    raws = [f"{r.choice(['', 'about a', ' t '])}|{r.choice(['a', 'a.b', 'x'])}#{r.choice(['h', 'h-1', 'é_2'])}"
+            for _ in range(300)]
+    raws += ["".join(r.choice(REF_PIECES) for _ in range(r.randint(1, 7))) for _ in range(20_000)]
+    exists = {"a", "a.b", "t"}.__contains__
+    fast = [(kb.refs.parse_ref(raw, exists), kb.refs.parse_ref(raw)) for raw in raws]
+    taken = sum(bool(kb.refs._ALIASED_RE.fullmatch(raw)) for raw in raws)
+    monkeypatch.setattr(kb.refs, "_PLAIN_RE", re.compile(r"(?!)"))       # never: the general parse
+    monkeypatch.setattr(kb.refs, "_ALIASED_RE", re.compile(r"(?!)"))
+    assert fast == [(kb.refs.parse_ref(raw, exists), kb.refs.parse_ref(raw)) for raw in raws]
+    assert taken > 300
