@@ -20,12 +20,14 @@ R = TypeVar("R")
 
 
 def spread(items: list[T], jobs: int, here: Callable[[list[T]], R],
-           there: Callable[[list[T]], Any]) -> tuple[R, list[Any]]:
-    """Split `items` into `jobs` chunks of equal size (the last may be shorter): here(first chunk)
-    in this process while forked processes run there(chunk) on the others; their results, in
-    order, come back."""
-    size = max(1, -(-len(items) // jobs))
-    chunks = [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+           there: Callable[[list[T]], Any], lead: float = 1.0) -> tuple[R, list[Any]]:
+    """Split `items` into `jobs` chunks: here(first chunk) in this process while forked processes
+    run there(chunk) on the others; their results, in order, come back. The first chunk is
+    `lead` times the size of the others (which are equal, the last maybe shorter): more where a
+    worker's result costs this process to take in, so that all end together."""
+    first = min(len(items), round(len(items) * lead / (lead + jobs - 1)))
+    size = max(1, -(-(len(items) - first) // max(1, jobs - 1)))
+    chunks = [items[:first]] + [items[i:i + size] for i in range(first, len(items), size)]
     workers = [Job(lambda _message, chunk=chunk: there(chunk), fork=True) for chunk in chunks[1:]]
     return here(chunks[0]), [worker.result() for worker in workers]
 

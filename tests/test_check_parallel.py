@@ -14,7 +14,7 @@ import pytest
 
 from test_cli_support import make_vault, write_note
 
-from kb.forked import CAN_FORK, Job
+from kb.forked import CAN_FORK, Job, spread
 from kb.notecache import CACHE_DIR
 from kb.vault import PARALLEL_MIN
 
@@ -113,3 +113,13 @@ def test_a_failing_worker_is_reported_with_its_traceback() -> None:
     job = Job(_fails, fork=True)
     with pytest.raises(RuntimeError, match=r"(?s)kb worker process failed.*ValueError: no good"):
         job.result()
+
+
+@pytest.mark.parametrize("jobs, lead", [(2, 1.15), (3, 1.5), (4, 1.0), (2, 1.0)])
+def test_spread_gives_this_process_its_lead_and_keeps_the_order(jobs: int, lead: float) -> None:
+    items = list(range(103))
+    mine, others = spread(items, jobs, list, lambda chunk: [x * 10 for x in chunk], lead=lead)
+    assert len(others) == jobs - 1
+    assert mine + [x // 10 for found in others for x in found] == items
+    assert len(mine) == round(103 * lead / (lead + jobs - 1))
+    assert all(len(found) == len(others[0]) for found in others[:-1]) and len(others[-1]) <= len(others[0])
