@@ -5,8 +5,6 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Iterable, Literal, Sequence
 
-from rapidfuzz import fuzz, process
-
 Severity = Literal["error", "warning"]
 
 
@@ -37,6 +35,7 @@ def did_you_mean(name: str, known: Iterable[str], n: int = 1) -> str:
     choices = known if isinstance(known, (list, tuple)) else list(known)
     if not choices or not name:
         return ""
+    from rapidfuzz import fuzz, process     # only where there is something to suggest: a clean run needs none
     found = process.extract(name, choices, scorer=fuzz.ratio, limit=n, score_cutoff=60)
     if not found:
         return ""
