@@ -17,6 +17,9 @@ from .syntax import prose_lines
 from .vault import Note, Vault, fname_of, note_files
 
 DERIVED_KEYS = ("fname", "hpath", "parent", "children")
+# From about this many notes, checking the links takes longer than importing pandas: the data
+# checks wait for the parse to end and take the processor it leaves (see DataCheck).
+LATE_DATA_MIN = 5000
 # A relative Markdown link to a note file: [x](a.b.md) or [x](./a.b.md#frag).
 MD_LINK_RE = re.compile(r"\]\(\s*<?(?P<target>[^()\s<>#]+\.md)(?:#[^)\s>]*)?>?(?:\s+\"[^\"]*\")?\s*\)")
 
@@ -32,11 +35,12 @@ def check(project_root: Path | Project, *, external: bool = False, timeout: floa
     project = project_root if isinstance(project_root, Project) else load_project(Path(project_root))
     note_cache = NoteCache(project.root) if cache else None
     fork = jobs > 1 and CAN_FORK
-    # Three things at once where there are processors: pandas imported and data/ checked in one
-    # process while the notes are parsed; the parsed notes' summaries written while links are checked.
+    # Three things at once where there are processors: the notes parsed in all of them; data/
+    # checked in one process (beside the parse in a small vault, after it in a big one); the
+    # parsed notes' summaries written while links are checked.
     files = note_files(project.docs_dir.resolve(), project.root.resolve())
     data_check = DataCheck(project.data_dir.resolve(), project.root.resolve(), [fname_of(p) for p, _, _ in files],
-                           note_cache, fork=fork)
+                           note_cache, fork=fork, late=len(files) >= LATE_DATA_MIN)
     vault = Vault(project.docs_dir, project.root, note_cache, jobs, files=files)
     saving = Job(lambda _message: note_cache.save(shared=False), fork) if note_cache is not None and fork else None
     site = Site(project.root, project.docs_dir, project.data_dir, render_pages=False, note_cache=note_cache,

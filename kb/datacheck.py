@@ -4,9 +4,10 @@ table and chart block, without drawing anything.
 Results are kept in the note cache while the content of data/ and the note names stay the
 same; then pandas is not even imported. What is not kept is worked out by `Job`: with `fork`,
 in a process started before the notes are parsed, while the process is still small (a fork of
-a big one makes both pay for copying the pages they write). It waits until it is sent the
-blocks, so that importing pandas and reading the CSVs (a good part of a big vault's check)
-take the processor the parse does not need: the one left while the links are checked.
+a big one makes both pay for copying the pages they write). Importing pandas and reading the
+CSVs take about half a second: a small vault's check is shorter, so the job starts at once;
+in a big one (`late`) it waits until it is sent the blocks, and takes the processor the parse
+does not need: the one left while the links are checked.
 """
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ class DataCheck:
     """`add` every block while the notes are prepared, `send` them, then `diagnostics()` once."""
 
     def __init__(self, data_dir: Path, project_root: Path, names: list[str],
-                 cache: NoteCache | None = None, fork: bool = False):
+                 cache: NoteCache | None = None, fork: bool = False, late: bool = False):
         self._args = (data_dir, project_root, names)
+        self._late = late
         self._memo: dict[str, Any] = cache.data_results(data_dir, names) if cache is not None else {"blocks": {}}
         self._uses: list[tuple[str, str, int]] = []      # (memo key, note path, line) per block
         self._todo: dict[str, Block] = {}                # blocks whose problems are not known yet
@@ -79,17 +81,21 @@ class DataCheck:
                 else [d.path, d.line, d.col, d.severity, d.message, d.code] for d in found.get(key, [])]
 
     def _work(self, receive: Callable[[], Any]) -> tuple[list[Diagnostic] | None, dict[str, list[Diagnostic]]]:
-        """In the job, once it receives the blocks: the context's problems (unless kept), then
-        those of the blocks."""
-        todo: dict[str, Block] = receive() or {}
+        """In the job (once it receives the blocks, if `late`): the context's problems (unless
+        kept), then those of the blocks."""
+        todo: dict[str, Block] | None = (receive() or {}) if self._late else None
         data_dir, root, names = self._args
         try:
             from .data import DataContext, check_block
         except ImportError:         # the data engine is optional for vaults without data/
+            if todo is None:
+                receive()
             return [], {}
         known = set(names)
         ctx = DataContext(data_dir, root, known.__contains__, known_notes=names)
         context = ctx.diagnostics() if "context" not in self._memo else None
+        if todo is None:
+            todo = receive() or {}
         found = {key: check_block(kind, body, ctx, note_path=path, body_line=line)
                  for key, (kind, body, path, line) in todo.items()}
         return context, found

@@ -22,12 +22,15 @@ from kb.vault import PARALLEL_MIN
 RUN_CHECK = """
 import json, sys
 from pathlib import Path
+import kb.checker
 from kb.checker import check
 out = {}
 for jobs in (1, 2):
     for cache in (False, True, True):        # without a cache, filling it, from it
         found = check(Path(sys.argv[1]), cache=cache, jobs=jobs)
         out.setdefault(f"{jobs}-{cache}", []).append([d.format() for d in found])
+kb.checker.LATE_DATA_MIN = 0                 # the data checks start after the parse, as in a big vault
+out["2-late"] = [[d.format() for d in check(Path(sys.argv[1]), cache=False, jobs=2)]]
 print(json.dumps(out))
 """
 
