@@ -434,10 +434,11 @@ def _read_notes(files: list[NoteFile], cache: NoteCache | None, jobs: int) -> li
             else:
                 misses.append((i, path, rel, key))
     todo = [(path, rel) for _, path, rel, _ in misses]
+    cached = cache is not None         # content hashes and summaries serve the cache only
     if jobs > 1 and len(misses) >= PARALLEL_MIN and CAN_FORK:
-        parsed = _parse_parallel(todo, jobs)
+        parsed = _parse_parallel(todo, jobs, cached)
     else:
-        parsed = _parsed_with_summaries(todo)
+        parsed = _parsed(todo, cached)
     for (i, _, rel, key), (note, summary) in zip(misses, parsed):
         notes[i] = note
         if cache is not None:
@@ -457,37 +458,41 @@ def _digests_here(paths: list[str]) -> list[str]:
     return [digest(read_bytes(path)) for path in paths]
 
 
-def _parsed_with_summaries(files: list[tuple[str, str]]) -> list[tuple[Note, list]]:
-    """Parse and summarise (the summary computes refs, headings and blocks: the slow part, done
-    by `outline` where the note is plain, else by the scanner)."""
+def _parsed(files: list[tuple[str, str]], cached: bool) -> list[tuple[Note, Any]]:
+    """Parse for checking, with content hashes and summaries if `cached` (else None): refs,
+    headings and blocks (the slow part) by `outline` where the note is plain, else by the
+    scanner (for the summary, or when first asked for)."""
     out = []
     for path, rel in files:
         data = read_bytes(path)     # not load_note: a check runs once, no reuse
         note = parse_note(path, rel, data.decode("utf-8", errors="replace"))
-        note.digest = digest(data)
+        if cached:
+            note.digest = digest(data)
         found = outline(note.body, REPLACED_KINDS)
-        if found is not None:       # seed what the summary reads; the rest is computed if asked
+        if found is not None:       # seed what checking reads; the rest is computed if asked
             seeded = note.__dict__
             seeded["refs"], heads, blocks, seeded["data_fences"] = found
             doc = seeded["doc"] = Doc(note.body)
             doc.__dict__["headings"], doc.__dict__["blocks"] = heads, blocks
-        out.append((note, note.summary()))
+        out.append((note, note.summary() if cached else None))
     return out
 
 
-def _summaries(files: list[tuple[str, str]]) -> list[tuple[str, list]]:
-    """In a worker process: content hashes and summaries, their headings as plain tuples (a
-    NamedTuple pickles with its class and is rebuilt through its Python __new__: 3x slower)."""
+def _summaries(files: list[tuple[str, str]], cached: bool) -> list[tuple[str | None, list]]:
+    """In a worker process: content hashes (if `cached`) and summaries, their headings as plain
+    tuples (a NamedTuple pickles with its class and is rebuilt through its Python __new__: 3x slower)."""
     out = []
-    for note, summary in _parsed_with_summaries(files):
+    for note, summary in _parsed(files, cached):
+        summary = summary if summary is not None else note.summary()
         out.append((note.digest, [*summary[:5], [tuple(h) for h in summary[5]], *summary[6:]]))
-    return out  # type: ignore[return-value]
+    return out
 
 
-def _parse_parallel(files: list[tuple[str, str]], jobs: int) -> list[tuple[Note, list]]:
+def _parse_parallel(files: list[tuple[str, str]], jobs: int, cached: bool) -> list[tuple[Note, Any]]:
     """Parse in this process and jobs - 1 forked ones (fork: the workers need no imports)."""
     # This process parses more: taking in a worker's summaries costs it about a tenth of parsing them.
-    out, others = spread(files, jobs, _parsed_with_summaries, _summaries, lead=1.15)
+    out, others = spread(files, jobs, lambda chunk: _parsed(chunk, cached),
+                         lambda chunk: _summaries(chunk, cached), lead=1.15)
     for found in others:
         for (path, rel), (hash_, summary) in zip(files[len(out):], found):
             note = Note.from_summary(path, rel, summary)
