@@ -81,15 +81,16 @@ class Hierarchy:
                 fname = prefix + name
                 if fname not in self.pages:
                     self.pages[fname] = SitePage(fname, kind, None, title_from_fname(name) if kind == "user" else name)
-        for fname in list(self.pages):
+        pages = self.pages
+        for fname in list(pages):
             self._add_ancestors(fname)
-        for page in self.pages.values():
-            page.parent = parent_of(page.fname)
-            if page.parent is not None and page.parent in self.pages:
-                self.pages[page.parent].children.append(page.fname)
-        for page in self.pages.values():
+        for fname, page in pages.items():       # every ancestor is a page now
+            parent = page.parent = parent_of(fname)
+            if parent is not None:
+                pages[parent].children.append(fname)
+        for page in pages.values():
             if len(page.children) > 1:      # most pages have none or one (a key each costs)
-                page.children.sort(key=lambda f: self.pages[f].sort_key())
+                page.children.sort(key=lambda f: pages[f].sort_key())
         self._nav_children: dict[str, list[str]] = {}
         self._title_html: dict[str, str] = {}
 
