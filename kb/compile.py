@@ -313,8 +313,7 @@ class Site:
         resolve, backlinks = self.resolver.resolve_text, self.backlinks
         known = self.resolver.absolute_targets(suggest=True)
         reported: set[tuple[str, str]] = set()
-        for ref in note.refs:
-            kind, value = ref
+        for kind, value in note.refs:
             if kind == "link":
                 t = known.get(value) or resolve(value, fname, True)
                 if t.error:

@@ -2,9 +2,10 @@
 
 A summary (Note.summary) holds a note's frontmatter, problems, refs (its tokens as checking
 reads them), headings, block ids and data blocks: everything checking needs but the text,
-which is read only where a pass asks for it. An entry is used while its file's size and modification time are the same, as
-git's index does; where only the time changed (a checkout, a clone, a cache restored in CI)
-the file is read and the entry is used if its content hash is the same. An entry whose file
+which is read only where a pass asks for it. An entry is used while its file's size and
+modification time are the same, as git's index does; where only the time changed (a
+checkout, a clone, a cache restored in CI) the file is read and the entry is used if its
+content hash is the same. An entry whose file
 changed within `RACY_NS` of the save is always checked by content: an edit in the same clock
 tick with the same size could not be told from the cached version by its time.
 

@@ -87,7 +87,8 @@ class Resolver:
         return hit
 
     def _resolve(self, ref: Ref, from_fname: str, suggest: bool) -> Target:
-        if not ref.vault and "://" in ref.raw and URL_RE.match(ref.target_text):   # [[text|https://...]]: a web link written as a wikilink
+        # [[text|https://...]]: a web link written as a wikilink
+        if not ref.vault and "://" in ref.raw and URL_RE.match(ref.target_text):
             return Target("", None, ref.alias or ref.target_text, url=ref.target_text)
         fname = ref.fname or from_fname
         page = self.hierarchy.pages.get(fname)

@@ -151,11 +151,12 @@ _NOT_PLAIN = ("~~~", "<!--", "\r")
 
 def plain_prose(text: str, keep: tuple[str, ...] | None = ()) -> tuple[str, list[Fence]] | None:
     """The text with its fenced code blocks blanked out (every offset kept), and those of its
-    blocks whose info starts with a word in `keep` (all with None); None unless the text's only code is closed
-    backtick fences at line starts: no inline code, no indented fence, no backtick inside a
-    block, no tildes, no comments (and no CR line ends). Where it answers, the code ranges are
-    the ones `TextIndex` finds, read with a few passes of the regex engine instead of Python
-    steps per line (the usual note of a big vault; tests/test_outline.py compares the two)."""
+    blocks whose info starts with a word in `keep` (all of them with None); None unless the
+    text's only code is closed backtick fences at line starts: no inline code, no indented
+    fence, no backtick inside a block, no tildes, no comments (and no CR line ends). Where it
+    answers, the code ranges are the ones `code_ranges` finds, read with a few passes of the
+    regex engine instead of Python steps per line (the usual note of a big vault;
+    tests/test_outline.py compares the two)."""
     for other in _NOT_PLAIN:
         if other in text:
             return None

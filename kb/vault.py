@@ -278,7 +278,7 @@ class Note:
     # -- the summary kept in the on-disk cache --------------------------------
     def summary(self) -> list:
         """Everything `kb check` needs from this file, as JSON-able lists."""
-        # Tokens and headings are tuples: JSON writes them as arrays, as it reads them back.
+        # Refs and headings are tuples: JSON writes them as arrays, and reads them back as lists.
         return [self.fm, self.body_line, self.has_frontmatter,
                 [list(astuple(d)) for d in self.problems], self.refs, self.headings, self.blocks,
                 [[f.start_line, f.end_line, f.info, f.indent, f.body, f.start, f.end] for f in self.data_fences],
