@@ -8,8 +8,8 @@ from functools import lru_cache
 from typing import Callable, NamedTuple
 
 from .lazy import cached
-from .syntax import (BLOCK_ANCHOR_RE, HEADING_LINE_RE, HEADING_RE, WIKI_RE, TextIndex, code_line_mask, fences,
-                     new_tuple, plain_prose)
+from .syntax import (BLOCK_ANCHOR_RE, HEADING_LINE_RE, HEADING_RE, WIKI_RE, Fence, TextIndex, code_line_mask,
+                     fences, new_tuple, plain_prose)
 
 _LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -113,8 +113,13 @@ class Doc:
         return self.text.split("\n")
 
     @cached
+    def plain(self) -> tuple[str, list[Fence]] | None:
+        """The text with its code blanked out, and its fences, where fences are all its code."""
+        return plain_prose(self.text, None)
+
+    @cached
     def index(self) -> TextIndex:
-        return TextIndex(self.text)
+        return TextIndex(self.text, plain=self.plain)
 
     @cached
     def mask(self) -> list[bool]:
@@ -124,7 +129,7 @@ class Doc:
     def headings(self) -> list[Heading]:
         if "#" not in self.text:
             return []
-        plain = plain_prose(self.text)
+        plain = self.plain
         if plain is not None:       # code only in fences: look for headings where it is not
             return headings_at(heading_lines(self.text, plain[0]))
         return headings_at(heading_lines(self.text, self.text, self.index.in_code))

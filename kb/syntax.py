@@ -256,9 +256,12 @@ def code_ranges(text: str, comments_are_code: bool = True) -> tuple[list[Fence],
 class TextIndex:
     """Line starts and code ranges of one text, for offset -> (line, col) and 'is this code?'."""
 
-    def __init__(self, text: str, comments_are_code: bool = True):
+    def __init__(self, text: str, comments_are_code: bool = True,
+                 plain: tuple[str, list[Fence]] | None | Literal[False] = False):
+        """`plain`: plain_prose(text, None), where the caller has it already."""
         self.text = text
-        plain = plain_prose(text, None)
+        if plain is False:
+            plain = plain_prose(text, None)
         if plain is not None:       # the usual note: its fences are all its code
             self.fences = plain[1]
             self.code = [(f.start, f.end) for f in self.fences]
