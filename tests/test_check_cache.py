@@ -262,19 +262,24 @@ SAMPLES = [ROOT / "notes", ROOT / "tests" / "fixtures" / "cli" / "vault" / "note
 
 
 def test_notes_parsed_in_worker_processes_are_the_notes_parsed_here(tmp_path: Path, monkeypatch) -> None:
-    """The first run parses in several processes: the notes it gets back are the same."""
+    """The first run parses in several processes: the notes it gets back are the same. Without
+    the cache (`--no-cache`) they are too, and no content hash is computed: only the cache uses it."""
     import kb.vault
     from kb.notecache import NoteCache
     from kb.vault import Vault
     monkeypatch.setattr(kb.vault, "PARALLEL_MIN", 1)
     serial = Vault(ROOT / "notes", ROOT)
     parallel = Vault(ROOT / "notes", ROOT, NoteCache(tmp_path), jobs=2)
-    assert list(parallel.notes) == list(serial.notes) and len(serial.notes) > 10
+    uncached = Vault(ROOT / "notes", ROOT, None, jobs=2)
+    assert list(parallel.notes) == list(uncached.notes) == list(serial.notes) and len(serial.notes) > 10
     for fname, note in serial.notes.items():
         other = parallel.notes[fname]
         assert (other.fm, other.refs, other.tokens, other.headings, other.blocks, other.problems, other.digest) == \
             (note.fm, note.refs, note.tokens, note.headings, note.blocks, note.problems, note.digest), fname
         assert note.digest is not None
+        bare = uncached.notes[fname]
+        assert (bare.fm, bare.refs, bare.tokens, bare.headings, bare.blocks, bare.problems, bare.digest) == \
+            (note.fm, note.refs, note.tokens, note.headings, note.blocks, note.problems, None), fname
 
 
 @pytest.mark.parametrize("folder", [p for p in SAMPLES if p.is_dir()], ids=lambda p: p.parent.name)
