@@ -59,24 +59,16 @@ def headings_at(candidates: list[tuple[int, str]]) -> list[Heading]:
     """Headings among the given (line number, line) pairs (outside code), with toc's ids."""
     out: list[Heading] = []
     used: dict[str, int] = {}
+    memo = _LINE_HEADINGS
     for i, line in candidates:
-        rest = line.lstrip("#")
-        level = len(line) - len(rest)
-        if not 1 <= level <= 6 or not rest or rest[0] not in " \t":
+        found = memo.get(line, _UNSEEN)
+        if found is _UNSEEN:
+            if len(memo) >= _MEMO_MAX:
+                memo.clear()
+            found = memo[line] = _heading_of(line)
+        if found is None:
             continue
-        if line[-1] in "# \t":   # maybe a closing '###': the full pattern
-            m = HEADING_RE.match(line)
-            if not m:
-                continue
-            text = m["text"].strip()
-        else:                   # the usual heading: the text is all that follows the '#'s
-            text = rest.strip()
-        attr = _ATTR_ID_RE.search(text) if "{" in text else None
-        if attr:      # an explicit id from attr_list wins
-            slug = attr[1]
-            text = text[:attr.start()].strip()
-        else:
-            slug = slugify(heading_plain_text(text))
+        level, text, slug = found
         base = slug
         if slug in used:   # toc de-duplicates repeated ids with _1, _2, ...
             used[base] += 1
@@ -85,6 +77,31 @@ def headings_at(candidates: list[tuple[int, str]]) -> list[Heading]:
             used[slug] = 0
         out.append(new_tuple(Heading, (level, text, slug, i)))
     return out
+
+
+# A heading line's level, text and id before de-duplication, by the line: vaults repeat
+# their headings ("## Summary"), and slugifying one takes several regex passes.
+_LINE_HEADINGS: dict[str, tuple[int, str, str] | None] = {}
+_MEMO_MAX = 1 << 16
+_UNSEEN = object()
+
+
+def _heading_of(line: str) -> tuple[int, str, str] | None:
+    rest = line.lstrip("#")
+    level = len(line) - len(rest)
+    if not 1 <= level <= 6 or not rest or rest[0] not in " \t":
+        return None
+    if line[-1] in "# \t":   # maybe a closing '###': the full pattern
+        m = HEADING_RE.match(line)
+        if not m:
+            return None
+        text = m["text"].strip()
+    else:                   # the usual heading: the text is all that follows the '#'s
+        text = rest.strip()
+    attr = _ATTR_ID_RE.search(text) if "{" in text else None
+    if attr:      # an explicit id from attr_list wins
+        return level, text[:attr.start()].strip(), attr[1]
+    return level, text, slugify(heading_plain_text(text))
 
 
 def heading_lines(text: str, searched: str, in_code: Callable[[int], bool] | None = None) -> list[tuple[int, str]]:

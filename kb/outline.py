@@ -10,6 +10,8 @@ where `outline` answers (tests/test_outline.py compares them).
 """
 from __future__ import annotations
 
+from itertools import repeat
+
 from .headings import Heading, heading_lines, headings_at
 from .syntax import _TAG_AT_START_RE, _TAG_FAST_RE, _WIKI_FAST_RE, WIKI_RE, Fence, plain_prose
 
@@ -23,7 +25,7 @@ def outline(body: str, data_kinds: tuple[str, ...]) -> Outline | None:
     """(refs, headings, block ids, data fences) of a plain note's body, as the scanner finds
     them; None where the body holds anything else. `data_kinds`: the fence infos kept."""
     for other in _OTHER:
-        if other in body:
+        if other[0] in body and other in body:   # one character first: a search for it is 30x faster
             return None
     if _TAG_FAST_RE.search(body) or _TAG_AT_START_RE.match(body):
         return None
@@ -36,6 +38,6 @@ def outline(body: str, data_kinds: tuple[str, ...]) -> Outline | None:
     elif "![[" in prose:
         refs = [("embed" if bang else "link", inner.strip()) for bang, inner in WIKI_RE.findall(prose)]
     else:
-        refs = [("link", inner.strip()) for inner in _WIKI_FAST_RE.findall(prose)]
+        refs = list(zip(repeat("link"), map(str.strip, _WIKI_FAST_RE.findall(prose))))
     heads = headings_at(heading_lines(body, prose)) if "#" in prose else []
     return refs, heads, {}, data

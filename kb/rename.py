@@ -24,7 +24,7 @@ from .newnote import validate_fname
 from .project import Project
 from .refs import parse_ref, with_fname
 from .syntax import inline_code_spans, code_line_mask, fences
-from .vault import FM_RE, Note, parse_note
+from .vault import Note, frontmatter_span, parse_note
 
 FAIL_AFTER_ENV = "KB_RENAME_FAIL_AFTER"
 ENCODING = ("utf-8", "surrogateescape")   # undecodable bytes survive a round trip untouched
@@ -205,13 +205,14 @@ def _md_link_edits(note: Note, mapped: Mapper) -> list[Edit]:
 def _fm_edits(text: str, fname: str, mapped: Mapper) -> list[Edit]:
     """Frontmatter values naming renamed notes: `tags` (a string or a list, '#' allowed) and the
     `fname` / `hpath` that old Dendron versions wrote into a moved note itself."""
-    m = FM_RE.match(text)
-    if not m or m.group(1) is None:
+    span = frontmatter_span(text)
+    if not span or span[0] == span[1]:
         return []
     moved = mapped(fname)
     if not mapped.old.startswith("tags.") and moved is None:
         return []
-    src, start = m.group(1), m.start(1)
+    start = span[0]
+    src = text[start:span[1]]
     try:
         root = yaml.compose(src, Loader=yaml.SafeLoader)
     except yaml.YAMLError:

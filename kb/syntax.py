@@ -73,6 +73,7 @@ _FENCE_LINE_RE = re.compile(r"\n([ \t]*)(`{3,}|~{3,})([^\n]*)")
 HEADING_LINE_RE = re.compile(r"\n#{1,6}[ \t]")
 
 
+
 def fences_text(text: str) -> list[Fence]:
     """Fenced code blocks (``` or ~~~), also indented ones inside lists."""
     return code_blocks(text)[0]
@@ -144,8 +145,8 @@ def code_blocks(text: str) -> tuple[list[Fence], list[tuple[int, int]]]:
     return out, comments
 
 
-# A backtick fence at the start of a line (in "\n" + text): its run of backticks and the rest.
-_TOP_FENCE_RE = re.compile(r"\n(`{3,})([^\n]*)")
+# A backtick fence at a line's start: its run of backticks and the rest of the line.
+_TOP_FENCE_RE = re.compile(r"(`{3,})([^\n]*)")
 _NOT_PLAIN = ("~~~", "<!--", "\r")
 
 
@@ -154,26 +155,28 @@ def plain_prose(text: str, keep: tuple[str, ...] | None = ()) -> tuple[str, list
     blocks whose info starts with a word in `keep` (all of them with None); None unless the
     text's only code is closed backtick fences at line starts: no inline code, no indented
     fence, no backtick inside a block, no tildes, no comments (and no CR line ends). Where it
-    answers, the code ranges are the ones `code_ranges` finds, read with a few passes of the
-    regex engine instead of Python steps per line (the usual note of a big vault;
-    tests/test_outline.py compares the two)."""
+    answers, the code ranges are the ones `code_ranges` finds, found from backtick to backtick
+    instead of in Python steps per line (the usual note of a big vault; tests/test_outline.py
+    compares the two)."""
     for other in _NOT_PLAIN:
-        if other in text:
+        if other[0] in text and other in text:   # one character first: a search for it is 30x faster
             return None
-    if "`" not in text:
-        return text, []
     parts: list[str] = []
     kept: list[Fence] = []
-    pos = seen = 0
+    pos = 0
     opener: tuple[int, int, str, str] | None = None
-    for m in _TOP_FENCE_RE.finditer("\n" + text):
+    find, match = text.find, _TOP_FENCE_RE.match
+    at = find("`")              # every backtick must start a fence line (find: memchr in C)
+    while at >= 0:
+        m = match(text, at) if at == 0 or text[at - 1] == "\n" else None
+        if m is None or "`" in m[2]:
+            return None             # inline code, or a backtick inside a block or an info
         fence, info = m[1], m[2]
-        seen += len(fence)
-        if opener is None:          # (an info with backticks makes no fence: the count below says so)
-            opener = (m.start(), m.end() - 1, fence, info)
+        if opener is None:
+            opener = (at, m.end(), fence, info)
         elif len(fence) >= len(opener[2]) and not info.strip():
             start, stop, _, info = opener
-            end, close = m.end() - 1, m.start()
+            end, close = m.end(), at
             parts.append(text[pos:start])
             parts.append(" " * (end - start))
             pos = end
@@ -183,8 +186,11 @@ def plain_prose(text: str, keep: tuple[str, ...] | None = ()) -> tuple[str, list
                                   text[stop + 1:close - 1] if close > stop + 1 else "", start, end))
             opener = None
         # else: a fence line inside the block (another info, or shorter): code
-    if opener is not None or seen != text.count("`"):
-        return None                 # unclosed, or backticks elsewhere
+        at = find("`", m.end())
+    if opener is not None:
+        return None                 # unclosed
+    if not parts:
+        return text, kept
     parts.append(text[pos:])
     return "".join(parts), kept
 

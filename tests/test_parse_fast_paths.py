@@ -1,5 +1,6 @@
 """The parser's fast paths answer exactly as the general rule they stand in for: frontmatter
-read without YAML, headings read without the heading pattern, tags found with a look-back.
+found without its pattern and read without YAML, headings read without the heading pattern,
+tags found with a look-back.
 Each is compared with its oracle on real notes and on many generated ones."""
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import yaml
 
 from kb.headings import headings_at
 from kb.syntax import HEADING_RE, scan
-from kb.vault import FM_RE, _fast_frontmatter, _Loader
+from kb.vault import FM_RE, _fast_frontmatter, _Loader, frontmatter_span
 
 ROOT = Path(__file__).resolve().parents[1]
 VAULTS = [ROOT / "notes", ROOT / "tests" / "fixtures" / "cli" / "vault" / "notes",
@@ -43,6 +44,23 @@ def generated_frontmatters(n: int, seed: int = 7) -> list[str]:
             lines.insert(r.randint(0, len(lines)), r.choice(["", "  "]))
         out.append(r.choice(["\n", "\r\n"]).join(lines) + "\n")
     return out
+
+
+def test_frontmatter_found_without_its_pattern_is_what_the_pattern_finds() -> None:
+    """frontmatter_span gives FM_RE's YAML and body start, on real notes and generated texts."""
+    texts = [p.read_text(encoding="utf-8") for folder in VAULTS for p in sorted(folder.glob("*.md"))]
+    pieces = ["---", "--- ", "---\t", "----", "-- -", " ---", "\n", "\r\n", "\r", "a: b", "x", "", "  ", "#"]
+    r = random.Random(2)
+    openers = ["---\n", "---\r\n", "--- \t\n", "---\r", ""]
+    texts += [r.choice(openers) + "".join(r.choice(pieces) for _ in range(r.randint(1, 10))) for _ in range(20_000)]
+    found = 0
+    for text in texts:
+        m, span = FM_RE.match(text), frontmatter_span(text)
+        assert (span is None) == (m is None), repr(text)
+        if m:
+            found += 1
+            assert (text[span[0]:span[1]] or None, span[2]) == (m.group(1), m.end()), repr(text)
+    assert found > 2_000
 
 
 def test_frontmatter_read_without_yaml_is_what_yaml_reads() -> None:
@@ -155,3 +173,11 @@ def test_links_read_without_the_general_parse_read_as_with_it(monkeypatch: pytes
     monkeypatch.setattr(kb.refs, "_ALIASED_RE", re.compile(r"(?!)"))
     assert fast == [(kb.refs.parse_ref(raw, exists), kb.refs.parse_ref(raw)) for raw in raws]
     assert taken > 300
+
+
+def test_an_empty_frontmatter_ends_at_its_second_line() -> None:
+    """A later '---' line (a thematic break in the body) does not stretch an empty frontmatter."""
+    from kb.vault import parse_note
+    note = parse_note("notes/a.md", "notes/a.md", "---\n---\nBody\n\n---\n\nmore\n")
+    assert note.fm == {} and note.has_frontmatter
+    assert note.body == "Body\n\n---\n\nmore\n" and note.body_line == 2
