@@ -28,7 +28,7 @@ from .headings import Doc, Heading
 from .hierarchy import ROOT, Hierarchy, relative_url, src_of
 from .notecache import NoteCache
 from .resolve import AnchorIndex, Resolver, Target
-from .syntax import BLOCK_ANCHOR_RE, FMVAR_RE, TextIndex, Token, scan
+from .syntax import BLOCK_ANCHOR_RE, FMVAR_RE, TextIndex, Token, new_tuple, scan
 from .vault import QUESTIONS_KIND, Note, Vault
 
 log = logging.getLogger("kb")
@@ -244,18 +244,23 @@ class Site:
     def anchors(self, fname: str) -> AnchorIndex | None:
         idx = self._anchors.get(fname)
         if idx is None and fname in self.prepared:
-            if self._as_written(fname):
-                doc = self.prepared[fname]
+            note = self.vault.notes[fname]
+            if not note.has_fmvars and not note.has_embed_syntax:
+                # The note as written, or with data blocks drawn: a block takes the place of
+                # lines of code, which hold no heading or block id. The note's own ids.
+                doc = note.doc
                 idx = AnchorIndex(doc.headings, set(doc.blocks))
             else:
                 heads, blocks = self._derived("anchors", fname, lambda: self._expanded_ids(fname))
-                idx = AnchorIndex([Heading(*h) for h in heads], set(blocks))
+                if heads and type(heads[0]) is not Heading:     # lists, from the cache
+                    heads = [new_tuple(Heading, h) for h in heads]
+                idx = AnchorIndex(heads, set(blocks))
             self._anchors[fname] = idx
         return idx
 
     def _expanded_ids(self, fname: str) -> list:
         doc = self.expanded(fname)
-        return [[list(h) for h in doc.headings], list(doc.blocks)]
+        return [doc.headings, list(doc.blocks)]
 
     def _embed_problem(self, note: Note, inner: str) -> list | None:
         """[message, code] of what is wrong with an embed in `note`, or None."""

@@ -106,6 +106,10 @@ class NoteCache:
     def _shard(rel: str) -> int:
         return zlib.crc32(rel.encode()) % SHARDS
 
+    def has(self, rel: str) -> bool:
+        """Whether an entry for this note was kept (else it is parsed without a stat first)."""
+        return rel in self._old[self._shard(rel)]
+
     def get(self, rel: str, key: StatKey) -> tuple[bool, str, list] | None:
         """(timed, content hash, summary) of the entry for a note of this size: `timed` when its
         time is the file's too (use it); else the caller compares the file's content hash and

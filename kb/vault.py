@@ -383,16 +383,23 @@ _CACHE: dict[Path, tuple[str, Note]] = {}
 def read_bytes(path: str | Path) -> bytes:
     """A file's bytes: one read of the size the file has (a quarter of the time of
     Path.read_bytes, whose buffers count in a big vault), more if it grew meanwhile."""
+    return read_keyed(path)[0]
+
+
+def read_keyed(path: str | Path) -> tuple[bytes, StatKey]:
+    """A file's bytes and its (mtime, size) when opened: the note cache's key, without a stat
+    of its own."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        size = os.fstat(fd).st_size
+        st = os.fstat(fd)
+        size = st.st_size
         data = os.read(fd, size + 1)
-        if len(data) <= size:       # the whole file (a regular file reads short only at its end)
-            return data
-        chunks = [data]
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
-        return b"".join(chunks)
+        if len(data) > size:        # it grew (a regular file reads short only at its end)
+            chunks = [data]
+            while chunk := os.read(fd, 1 << 16):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+        return data, (st.st_mtime_ns, size)
     finally:
         os.close(fd)
 
@@ -434,18 +441,18 @@ def _read_notes(files: list[NoteFile], cache: NoteCache | None, jobs: int) -> li
     """Notes from their valid summaries in `cache`; the others parsed (in `jobs` processes when
     there are many) and their summaries given to the cache."""
     notes: list[Note | None] = []
-    misses: list[tuple[int, str, str, StatKey]] = []
+    misses: list[tuple[int, str, str]] = []
     retimed: list[tuple[int, str, str, StatKey, str, list]] = []   # entries whose file has a new time
     for path, rel, entry in files:
-        if cache is None:
-            misses.append((len(notes), path, rel, (0, 0)))
+        if cache is None or not cache.has(rel):     # parsed, and keyed by the time it was read at
+            misses.append((len(notes), path, rel))
             notes.append(None)
             continue
         st = entry.stat()
         key = (st.st_mtime_ns, st.st_size)
         found = cache.get(rel, key)
         if found is None:
-            misses.append((len(notes), path, rel, key))
+            misses.append((len(notes), path, rel))
         elif found[0]:
             note = Note.from_summary(path, rel, found[2])
             note.digest = found[1]
@@ -462,17 +469,17 @@ def _read_notes(files: list[NoteFile], cache: NoteCache | None, jobs: int) -> li
                 note = notes[i] = Note.from_summary(path, rel, summary)
                 note.digest = hash_
             else:
-                misses.append((i, path, rel, key))
-    todo = [(path, rel) for _, path, rel, _ in misses]
+                misses.append((i, path, rel))
+    todo = [(path, rel) for _, path, rel in misses]
     cached = cache is not None         # content hashes and summaries serve the cache only
     if jobs > 1 and len(misses) >= PARALLEL_MIN and CAN_FORK:
         parsed = _parse_parallel(todo, jobs, cached)
     else:
         parsed = _parsed(todo, cached)
-    for (i, _, rel, key), (note, summary) in zip(misses, parsed):
+    for (i, _, rel), (note, kept) in zip(misses, parsed):
         notes[i] = note
         if cache is not None:
-            cache.put(rel, key, note.digest, summary)
+            cache.put(rel, kept[0], note.digest, kept[1])
     return notes  # type: ignore[return-value]
 
 
@@ -488,13 +495,16 @@ def _digests_here(paths: list[str]) -> list[str]:
     return [digest(read_bytes(path)) for path in paths]
 
 
-def _parsed(files: list[tuple[str, str]], cached: bool) -> list[tuple[Note, Any]]:
-    """Parse for checking, with content hashes and summaries if `cached` (else None): refs,
-    headings and blocks (the slow part) by `outline` where the note is plain, else by the
+Kept = tuple[StatKey, list]    # a parsed note's key in the cache (when read) and its summary
+
+
+def _parsed(files: list[tuple[str, str]], cached: bool) -> list[tuple[Note, Kept | None]]:
+    """Parse for checking, with keys, content hashes and summaries if `cached` (else None):
+    refs, headings and blocks (the slow part) by `outline` where the note is plain, else by the
     scanner (for the summary, or when first asked for)."""
     out = []
     for path, rel in files:
-        data = read_bytes(path)     # not load_note: a check runs once, no reuse
+        data, key = read_keyed(path)     # not load_note: a check runs once, no reuse
         note = parse_note(path, rel, data.decode("utf-8", errors="replace"))
         if cached:
             note.digest = digest(data)
@@ -504,31 +514,31 @@ def _parsed(files: list[tuple[str, str]], cached: bool) -> list[tuple[Note, Any]
             seeded["refs"], heads, blocks, seeded["data_fences"] = found
             doc = seeded["doc"] = Doc(note.body)
             doc.__dict__["headings"], doc.__dict__["blocks"] = heads, blocks
-        out.append((note, note.summary() if cached else None))
+        out.append((note, (key, note.summary()) if cached else None))
     return out
 
 
 def _summaries(files: list[tuple[str, str]], cached: bool) -> bytes:
-    """In a worker process: content hashes (if `cached`) and summaries, their headings as plain
-    tuples, marshalled: lists, tuples and strings only, from a process of our own (marshal
-    writes and reads them 3x faster than pickle; the main process waits for both)."""
+    """In a worker process: keys and content hashes (if `cached`) and summaries, their headings
+    as plain tuples, marshalled: lists, tuples and strings only, from a process of our own
+    (marshal writes and reads them 3x faster than pickle; the main process waits for both)."""
     out = []
-    for note, summary in _parsed(files, cached):
-        summary = summary if summary is not None else note.summary()
-        out.append((note.digest, [*summary[:5], [tuple(h) for h in summary[5]], *summary[6:]]))
+    for note, kept in _parsed(files, cached):
+        key, summary = kept if kept is not None else (None, note.summary())
+        out.append((note.digest, key, [*summary[:5], [tuple(h) for h in summary[5]], *summary[6:]]))
     return marshal.dumps(out)
 
 
-def _parse_parallel(files: list[tuple[str, str]], jobs: int, cached: bool) -> list[tuple[Note, Any]]:
+def _parse_parallel(files: list[tuple[str, str]], jobs: int, cached: bool) -> list[tuple[Note, Kept | None]]:
     """Parse in this process and jobs - 1 forked ones (fork: the workers need no imports)."""
     # This process parses more: taking in a worker's summaries costs it about a tenth of parsing them.
     out, others = spread(files, jobs, lambda chunk: _parsed(chunk, cached),
                          lambda chunk: _summaries(chunk, cached), lead=1.15)
     for found in others:
-        for (path, rel), (hash_, summary) in zip(files[len(out):], marshal.loads(found)):
+        for (path, rel), (hash_, key, summary) in zip(files[len(out):], marshal.loads(found)):
             note = Note.from_summary(path, rel, summary)
             note.digest = hash_
-            out.append((note, summary))
+            out.append((note, (key, summary) if cached else None))
     return out
 
 
