@@ -82,12 +82,17 @@ class Hierarchy:
                 if fname not in self.pages:
                     self.pages[fname] = SitePage(fname, kind, None, title_from_fname(name) if kind == "user" else name)
         pages = self.pages
-        for fname in list(pages):
-            self._add_ancestors(fname)
-        for fname, page in pages.items():       # every ancestor is a page now
-            parent = page.parent = parent_of(fname)
-            if parent is not None:
-                pages[parent].children.append(fname)
+        for fname in list(pages):       # link each page to its parent, making missing ones as stubs
+            page = pages[fname]
+            while (parent := parent_of(page.fname)) is not None:
+                page.parent = parent
+                up = pages.get(parent)
+                if up is not None:
+                    up.children.append(page.fname)
+                    break
+                up = pages[parent] = SitePage(parent, "stub", None, "Home" if parent == ROOT else title_from_fname(parent))
+                up.children.append(page.fname)
+                page = up
         for page in pages.values():
             if len(page.children) > 1:      # most pages have none or one (a key each costs)
                 page.children.sort(key=lambda f: pages[f].sort_key())
@@ -108,13 +113,6 @@ class Hierarchy:
             page = self.pages.get(fname)
             kids = self._nav_children[fname] = [c for c in page.children if self.pages[c].in_nav] if page else []
         return kids
-
-    def _add_ancestors(self, fname: str) -> None:
-        p = parent_of(fname)
-        while p is not None and p not in self.pages:
-            kind: PageKind = "stub"
-            self.pages[p] = SitePage(p, kind, None, "Home" if p == ROOT else title_from_fname(p))
-            p = parent_of(p)
 
     def __contains__(self, fname: str) -> bool:
         return fname in self.pages

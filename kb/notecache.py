@@ -14,18 +14,21 @@ hashes of the notes they read; the problems of data/ and of data blocks with the
 of data/ (its files' hashes are computed again only where a size or time changed).
 
 The files are JSON (never pickle: a cache in a cloned repository must not be able to run
-code), and is keyed by a hash of this package's source, so a new kb ignores an old cache.
+code), written and read with orjson (the standard library's encoder took a quarter of a
+second for the summaries of 10,000 notes, orjson a sixth of that), and keyed by a hash of
+this package's source, so a new kb ignores an old cache.
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
 import time
 import zlib
 from pathlib import Path
 from typing import Any, Callable, Iterable
+
+import orjson
 
 CACHE_DIR = Path(".kb-cache") / "notes"
 SHARDS = 16
@@ -61,13 +64,24 @@ def file_digest(path: str) -> str:
 
 
 def _json_safe(fm: dict) -> bool:
-    """Whether frontmatter survives JSON unchanged (YAML can hold sets, bytes, dates, int keys...)."""
-    if all(type(v) is str or type(v) is int for v in fm.values()):
+    """Whether frontmatter survives JSON unchanged (YAML can hold sets, bytes, dates, int keys,
+    integers past 64 bits, infinities...)."""
+    if all(type(v) is str or (type(v) is int and -_INT64 <= v < _INT64) for v in fm.values()):
         return True         # the usual frontmatter, without a round trip (keys are str already)
     try:
-        return json.loads(json.dumps(fm)) == fm
+        return orjson.loads(orjson.dumps(fm)) == fm
     except (TypeError, ValueError):
         return False
+
+
+_INT64 = 1 << 63
+
+
+def _as_tuple(value: Any) -> Any:
+    """orjson's hook for what it does not write itself: NamedTuples (Heading), as arrays."""
+    if isinstance(value, tuple):
+        return tuple(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 class NoteCache:
@@ -97,7 +111,7 @@ class NoteCache:
 
     def _load(self, name: str) -> dict:
         try:
-            raw = json.loads((self.dir / name).read_text(encoding="utf-8"))
+            raw = orjson.loads((self.dir / name).read_bytes())
         except (OSError, ValueError):
             return {}       # no cache yet, or a damaged file: start over
         return raw if isinstance(raw, dict) and raw.get("version") == self.version else {}
@@ -214,5 +228,5 @@ class NoteCache:
 
     def _write(self, name: str, content: dict) -> None:
         tmp = self.dir / f".{name}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps({"version": self.version, **content}, separators=(",", ":")), encoding="utf-8")
+        tmp.write_bytes(orjson.dumps({"version": self.version, **content}, default=_as_tuple))
         os.replace(tmp, self.dir / name)

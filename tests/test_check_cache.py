@@ -50,6 +50,21 @@ def warm(proj: Path, *args: str):
     return second
 
 
+@pytest.mark.parametrize("value", ["123456789012345678901234567890", ".inf", "!!set {a, b}", "!!binary aGk=",
+                                   "{1: one}"])
+def test_frontmatter_json_cannot_hold_is_parsed_every_run(proj: Path, value: str) -> None:
+    """Values JSON (as the cache writes it) would change: the note is not kept, and is checked
+    alike from a warm run."""
+    (proj / "notes" / "odd.md").write_text(f"---\nid: odd\ntitle: Odd\nodd: {value}\n---\n\n"
+                                           "See [[hardware.gpu.t5]].\n", encoding="utf-8")
+    age(proj)
+    cold = check(proj, "--no-cache", "--format", "json")
+    hot = warm(proj, "--format", "json")
+    assert hot.stdout == cold.stdout and '"path": "notes/odd.md"' in hot.stdout
+    kept = cached_notes(proj)
+    assert "notes/hardware.gpu.md" in kept and "notes/odd.md" not in kept
+
+
 def test_a_warm_run_reports_what_a_run_without_cache_reports(proj: Path) -> None:
     write_note(proj, "x.links", "See [[hardware.gpu.t5]] and [[hardware.gpu#memmory]].\n"
                                 "Block [[hardware.gpu#^nope]] and {{fm.nothing}}.\n"
