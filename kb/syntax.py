@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
 from bisect import bisect_right
 from operator import itemgetter
 from functools import lru_cache
@@ -20,6 +19,9 @@ TokenKind = Literal["link", "embed", "tag", "user", "fmvar"]
 WIKI_RE = re.compile(r"(?P<bang>!?)\[\[(?P<inner>[^\[\]\n]+)\]\]")
 # The same, starting with a literal so the regex engine can skip ahead fast; '!' checked by hand.
 _WIKI_FAST_RE = re.compile(r"\[\[(?P<inner>[^\[\]\n]+)\]\]")
+# Embeds alone (the same matches as WIKI_RE's with a '!': an inner holds no bracket, so no
+# '![[' lies inside another match).
+_EMBED_RE = re.compile(r"!\[\[(?P<inner>[^\[\]\n]+)\]\]")
 # Dendron hashtags (#a.b/c) and user tags (@name): after start, white space, '(' or '[' (so e-mail
 # addresses and URL fragments are left alone), a letter first. The sigil comes first in the pattern
 # (the regex engine skips ahead to it), then a look back at the character before it; a tag at the
@@ -55,8 +57,8 @@ class Token(NamedTuple):
         return self.start + (3 if self.kind == "embed" else 2)
 
 
-@dataclass(frozen=True)
-class Fence:
+class Fence(NamedTuple):
+    """A fenced code block (a tuple: made for every block of every note parsed)."""
     start_line: int     # 0-based line of the opening fence
     end_line: int       # 0-based line of the closing fence (or last line if unclosed)
     info: str           # the info string, stripped ("table", "python", ...)
@@ -182,8 +184,8 @@ def plain_prose(text: str, keep: tuple[str, ...] | None = ()) -> tuple[str, list
             pos = end
             info = info.strip()
             if keep is None or (keep and info.split(" ")[0] in keep):
-                kept.append(Fence(text.count("\n", 0, start), text.count("\n", 0, close), info, "",
-                                  text[stop + 1:close - 1] if close > stop + 1 else "", start, end))
+                kept.append(new_tuple(Fence, (text.count("\n", 0, start), text.count("\n", 0, close), info, "",
+                                              text[stop + 1:close - 1] if close > stop + 1 else "", start, end)))
             opener = None
         # else: a fence line inside the block (another info, or shorter): code
         at = find("`", m.end())
@@ -302,7 +304,8 @@ def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "use
     `in_comments`: also inside HTML comments. Rendering wants that (Python-Markdown
     shows a comment that holds a fence as text); checking does not.
     """
-    want_wiki = ("link" in kinds or "embed" in kinds) and "[[" in body
+    embeds_only = kinds == ("embed",)       # expanding: only those matches (no tag needs the links)
+    want_wiki = ("![[" in body) if embeds_only else ("link" in kinds or "embed" in kinds) and "[[" in body
     want_tag = "tag" in kinds and "#" in body
     want_user = "user" in kinds and "@" in body
     want_fm = "fmvar" in kinds and "{{" in body
@@ -317,10 +320,10 @@ def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "use
         # counted on from the previous link (links come in order).
         keep_link, keep_embed = "link" in kinds, "embed" in kinds
         line = last = 0
-        for m in _WIKI_FAST_RE.finditer(body):
+        for m in (_EMBED_RE if embeds_only else _WIKI_FAST_RE).finditer(body):
             start, end = m.span()
-            bang = start > 0 and body[start - 1] == "!"
-            if bang:
+            bang = embeds_only or (start > 0 and body[start - 1] == "!")
+            if bang and not embeds_only:
                 start -= 1
             # Only where '[[' itself is code: an alias may hold inline code ([[`cmd`|a.b]]).
             if in_code is not None and in_code(start):

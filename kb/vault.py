@@ -533,7 +533,7 @@ def _parse_parallel(files: list[tuple[str, str]], jobs: int, cached: bool) -> li
     """Parse in this process and jobs - 1 forked ones (fork: the workers need no imports)."""
     # This process parses more: taking in a worker's summaries costs it about a tenth of parsing them.
     out, others = spread(files, jobs, lambda chunk: _parsed(chunk, cached),
-                         lambda chunk: _summaries(chunk, cached), lead=1.15)
+                         lambda chunk: _summaries(chunk, cached), lead=1.2)
     for found in others:
         for (path, rel), (hash_, key, summary) in zip(files[len(out):], marshal.loads(found)):
             note = Note.from_summary(path, rel, summary)

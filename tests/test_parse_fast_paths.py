@@ -181,3 +181,21 @@ def test_an_empty_frontmatter_ends_at_its_second_line() -> None:
     note = parse_note("notes/a.md", "notes/a.md", "---\n---\nBody\n\n---\n\nmore\n")
     assert note.fm == {} and note.has_frontmatter
     assert note.body == "Body\n\n---\n\nmore\n" and note.body_line == 2
+
+
+EMBED_PIECES = ["![[a]]", "![[a.b#h]]", "[[a]]", "!", "![[", "[[", "]]", "!![[b]]", "![[[c]]", "x", " ", "\n",
+                "`", "```\n", "<!--", "-->", "[[a|![[b]]]]", "#t", "\t"]
+
+
+@pytest.mark.parametrize("in_comments", [False, True])
+def test_embeds_found_alone_are_the_embeds_of_a_full_scan(in_comments: bool) -> None:
+    """scan(..., ("embed",)) reads only '![[' matches: the same tokens as the full scan's embeds."""
+    r = random.Random(9)
+    found = 0
+    for _ in range(5_000):
+        body = "".join(r.choice(EMBED_PIECES) for _ in range(r.randint(1, 12)))
+        alone = scan(body, ("embed",), in_comments=in_comments)
+        full = [t for t in scan(body, ("link", "embed"), in_comments=in_comments) if t.kind == "embed"]
+        assert alone == full, repr(body)
+        found += len(alone)
+    assert found > 2_000
