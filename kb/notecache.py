@@ -66,8 +66,11 @@ def file_digest(path: str) -> str:
 def _json_safe(fm: dict) -> bool:
     """Whether frontmatter survives JSON unchanged (YAML can hold sets, bytes, dates, int keys,
     integers past 64 bits, infinities...)."""
-    if all(type(v) is str or (type(v) is int and -_INT64 <= v < _INT64) for v in fm.values()):
-        return True         # the usual frontmatter, without a round trip (keys are str already)
+    for v in fm.values():   # the usual frontmatter: strings and small integers, no round trip
+        if type(v) is not str and not (type(v) is int and -_INT64 <= v < _INT64):
+            break
+    else:
+        return True
     try:
         return orjson.loads(orjson.dumps(fm)) == fm
     except (TypeError, ValueError):

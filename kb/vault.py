@@ -177,13 +177,16 @@ class Note:
         return self._body
 
     # Cheap facts about the body that decide whether a pass needs the text at all.
+    # (A rare character first: one is searched for with memchr, several 30x slower.)
     @cached
     def has_fmvars(self) -> bool:
-        return "{{" in self.body
+        body = self.body
+        return "{" in body and "{{" in body
 
     @cached
     def has_embed_syntax(self) -> bool:
-        return "![[" in self.body
+        body = self.body
+        return "!" in body and "![[" in body
 
     @cached
     def has_md_links(self) -> bool:
@@ -514,6 +517,7 @@ def _parsed(files: list[tuple[str, str]], cached: bool) -> list[tuple[Note, Kept
             seeded["refs"], heads, blocks, seeded["data_fences"] = found
             doc = seeded["doc"] = Doc(note.body)
             doc.__dict__["headings"], doc.__dict__["blocks"] = heads, blocks
+        note._text = None           # read again if asked (a problem's line): keeps memory small
         out.append((note, (key, note.summary()) if cached else None))
     return out
 
