@@ -147,8 +147,10 @@ class NoteCache:
         self._new[i][rel] = [key[0], size, hash_, summary]
         self._dirty[i] = True
 
-    def put(self, rel: str, key: StatKey, hash_: str, summary: list) -> None:
-        if not _json_safe(summary[0]):
+    def put(self, rel: str, key: StatKey, hash_: str, summary: list | Any) -> None:
+        """Keep a parsed note's summary; or the note itself, summarised when saved (by the
+        process that saves, beside the link checks, where there is one)."""
+        if isinstance(summary, list) and not _json_safe(summary[0]):
             return
         i = self._shard(rel)
         self._new[i][rel] = [key[0], key[1], hash_, summary]
@@ -218,8 +220,7 @@ class NoteCache:
             self.dir.mkdir(parents=True, exist_ok=True)
             for i in range(SHARDS) if notes else ():
                 if self._dirty[i] or len(self._new[i]) != len(self._old[i]):
-                    entries = {rel: (e if e[0] < fresh_before else [UNTIMED, *e[1:]]) for rel, e in self._new[i].items()}
-                    self._write(f"notes-{i:02d}.json", {"notes": entries})
+                    self._write(f"notes-{i:02d}.json", {"notes": self._entries(i, fresh_before)})
             if not shared:
                 return
             data = self._data
@@ -228,6 +229,17 @@ class NoteCache:
                 self._write("shared.json", {"data": data, "derived": self._derived})
         except OSError:
             pass        # a read-only checkout still gets checked, just not faster next time
+
+    def _entries(self, i: int, fresh_before: int) -> dict[str, list]:
+        """Shard i as saved: notes summarised, those changed in the last RACY_NS untimed."""
+        out = {}
+        for rel, (mtime, size, hash_, summary) in self._new[i].items():
+            if not isinstance(summary, list):
+                summary = summary.summary()
+                if not _json_safe(summary[0]):
+                    continue
+            out[rel] = [mtime if mtime < fresh_before else UNTIMED, size, hash_, summary]
+        return out
 
     def _write(self, name: str, content: dict) -> None:
         tmp = self.dir / f".{name}.{os.getpid()}.tmp"

@@ -479,10 +479,10 @@ def _read_notes(files: list[NoteFile], cache: NoteCache | None, jobs: int) -> li
         parsed = _parse_parallel(todo, jobs, cached)
     else:
         parsed = _parsed(todo, cached)
-    for (i, _, rel), (note, kept) in zip(misses, parsed):
+    for (i, _, rel), (note, key, summary) in zip(misses, parsed):
         notes[i] = note
-        if cache is not None:
-            cache.put(rel, kept[0], note.digest, kept[1])
+        if cache is not None:       # (a note parsed here is summarised when saved)
+            cache.put(rel, key, note.digest, summary if summary is not None else note)
     return notes  # type: ignore[return-value]
 
 
@@ -498,11 +498,11 @@ def _digests_here(paths: list[str]) -> list[str]:
     return [digest(read_bytes(path)) for path in paths]
 
 
-Kept = tuple[StatKey, list]    # a parsed note's key in the cache (when read) and its summary
+Parsed = tuple[Note, StatKey | None, list | None]    # a note, its key in the cache, its summary
 
 
-def _parsed(files: list[tuple[str, str]], cached: bool) -> list[tuple[Note, Kept | None]]:
-    """Parse for checking, with keys, content hashes and summaries if `cached` (else None):
+def _parsed(files: list[tuple[str, str]], cached: bool) -> list[Parsed]:
+    """Parse for checking, with keys (when read) and content hashes if `cached` (else None):
     refs, headings and blocks (the slow part) by `outline` where the note is plain, else by the
     scanner (for the summary, or when first asked for)."""
     out = []
@@ -518,7 +518,7 @@ def _parsed(files: list[tuple[str, str]], cached: bool) -> list[tuple[Note, Kept
             doc = seeded["doc"] = Doc(note.body)
             doc.__dict__["headings"], doc.__dict__["blocks"] = heads, blocks
         note._text = None           # read again if asked (a problem's line): keeps memory small
-        out.append((note, (key, note.summary()) if cached else None))
+        out.append((note, key if cached else None, None))
     return out
 
 
@@ -527,13 +527,13 @@ def _summaries(files: list[tuple[str, str]], cached: bool) -> bytes:
     as plain tuples, marshalled: lists, tuples and strings only, from a process of our own
     (marshal writes and reads them 3x faster than pickle; the main process waits for both)."""
     out = []
-    for note, kept in _parsed(files, cached):
-        key, summary = kept if kept is not None else (None, note.summary())
+    for note, key, _ in _parsed(files, cached):
+        summary = note.summary()
         out.append((note.digest, key, [*summary[:5], [tuple(h) for h in summary[5]], *summary[6:]]))
     return marshal.dumps(out)
 
 
-def _parse_parallel(files: list[tuple[str, str]], jobs: int, cached: bool) -> list[tuple[Note, Kept | None]]:
+def _parse_parallel(files: list[tuple[str, str]], jobs: int, cached: bool) -> list[Parsed]:
     """Parse in this process and jobs - 1 forked ones (fork: the workers need no imports)."""
     # This process parses more: taking in a worker's summaries costs it about a tenth of parsing them.
     out, others = spread(files, jobs, lambda chunk: _parsed(chunk, cached),
@@ -542,7 +542,7 @@ def _parse_parallel(files: list[tuple[str, str]], jobs: int, cached: bool) -> li
         for (path, rel), (hash_, key, summary) in zip(files[len(out):], marshal.loads(found)):
             note = Note.from_summary(path, rel, summary)
             note.digest = hash_
-            out.append((note, (key, summary) if cached else None))
+            out.append((note, key, summary))
     return out
 
 
