@@ -26,18 +26,36 @@ class Target(NamedTuple):
     alias: bool = False        # text is the author's (Markdown), not a title
 
 
+_SCANS = 2      # lookups in a page's headings before it gets a table of keys
+
+
 class AnchorIndex:
     """Heading and block ids of one built page, looked up the ways authors write them."""
 
     def __init__(self, headings: list[Heading], blocks: set[str]):
         self.headings = headings
         self.blocks = blocks
-        # Each heading under three keys; the first heading to have a key keeps it (hence reversed).
-        self._by_key: dict[str, Heading] = {key: h for h in reversed(headings)
-                                            for key in (h.slug, canonical(h.text), canonical(h.slug))}
+        self._by_key: dict[str, Heading] | None = None
+        self._asked = 0
 
     def find(self, anchor: str) -> Heading | None:
-        return self._by_key.get(anchor) or self._by_key.get(canonical(anchor))
+        """The first heading that has `anchor`, or else its canonical form, as a key: its slug,
+        or the canonical form of its text or slug."""
+        by_key = self._by_key
+        if by_key is None:
+            self._asked += 1
+            if self._asked <= _SCANS:      # most pages are asked for one anchor or two: no table
+                return self._first(anchor) or self._first(canonical(anchor))
+            # Each heading under three keys; the first heading to have a key keeps it (hence reversed).
+            by_key = self._by_key = {key: h for h in reversed(self.headings)
+                                     for key in (h.slug, canonical(h.text), canonical(h.slug))}
+        return by_key.get(anchor) or by_key.get(canonical(anchor))
+
+    def _first(self, key: str) -> Heading | None:
+        for h in self.headings:
+            if h.slug == key or canonical(h.text) == key or canonical(h.slug) == key:
+                return h
+        return None
 
     def suggestion(self, anchor: str) -> str:
         return did_you_mean(canonical(anchor), [h.slug for h in self.headings])

@@ -155,6 +155,25 @@ def test_a_heading_key_belongs_to_the_first_heading_that_has_it() -> None:
     assert idx.find("setup_1") == second
 
 
+def test_a_heading_found_by_scanning_is_the_one_the_table_finds() -> None:
+    """A page's first lookups scan its headings; later ones use a table of keys: the same answer."""
+    from kb.headings import canonical
+    from kb.resolve import AnchorIndex
+    words = ["Setup", "setup", "Set_up", "Set-up", "set up", "Set  up", "A b", "a_b", "a-b", "É", "x_1", "x"]
+    r = random.Random(4)
+    asked = 0
+    for _ in range(2_000):
+        lines = ["#" * r.randint(1, 3) + " " + r.choice(words) for _ in range(r.randint(1, 6))]
+        heads = headings_at(list(enumerate(lines)))
+        anchors = [r.choice(words + [h.slug for h in heads] + [canonical(h.slug) for h in heads]) for _ in range(3)]
+        table = AnchorIndex(heads, set())
+        table._asked = 99           # noqa: SLF001 (straight to the table)
+        for anchor in anchors:
+            assert AnchorIndex(heads, set()).find(anchor) == table.find(anchor), (lines, anchor)
+            asked += table.find(anchor) is not None
+    assert asked > 3_000
+
+
 REF_PIECES = ["a", "a.b", "x", " ", "|", "#", "#h", "h-1", "^b", ":", ",1", ".*", "dendron://v/", "é", "*",
               "text", "\u00a0", "_", "-"]
 
