@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Callable, NamedTuple
 
+from .syntax import new_tuple
+
 VAULT_RE = re.compile(r"^dendron://(?P<vault>[^/]+)/")
 OFFSET_RE = re.compile(r",\d+$")
 
@@ -80,10 +82,10 @@ _ALIASED_RE = re.compile(r"([^|]*)\|([^\s|#:]+)#([\w\-]+)")
 def parse_ref(raw: str, exists: Callable[[str], bool] | None = None) -> Ref:
     """Parse a wikilink's inner text. `exists(fname)` settles the alias order when given."""
     if _PLAIN_RE.fullmatch(raw) and not raw.endswith(".*"):     # the usual link, without the general parse
-        return Ref(raw, raw, None, None, None, None, False, None, (0, len(raw)))
+        return new_tuple(Ref, (raw, raw, None, None, None, None, False, None, (0, len(raw)), False))
     m = _ALIASED_RE.fullmatch(raw)
     if m and not m[2].endswith(".*") and (exists is None or exists(m[2])):   # the usual aliased link
-        return Ref(raw, m[2], m[1].strip(), m[3], None, None, False, None, m.span(2))
+        return new_tuple(Ref, (raw, m[2], m[1].strip(), m[3], None, None, False, None, m.span(2), False))
     bar = raw.find("|")
     if bar < 0:
         f, a, ae, b, w, v, span = _parse_target(raw, 0, len(raw))

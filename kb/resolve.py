@@ -8,6 +8,7 @@ from .diagnostics import did_you_mean
 from .headings import Heading, canonical
 from .hierarchy import Hierarchy
 from .refs import Ref, parse_ref
+from .syntax import new_tuple
 from .vault import Vault
 
 
@@ -122,7 +123,7 @@ class Resolver:
         target = self._anchor_target(ref, fname, text, suggest)
         if not ref.alias:
             return target
-        return Target(target.fname, target.anchor, target.text, target.error, target.code, alias=True)
+        return new_tuple(Target, (*target[:7], True))      # alias=True
 
     def _anchor_target(self, ref: Ref, fname: str, text: str, suggest: bool) -> Target:
         if ref.block:
@@ -140,5 +141,5 @@ class Resolver:
                 text = h.text
             if ref.anchor_end and ref.anchor_end != "*" and idx.find(ref.anchor_end) is None:
                 return Target(fname, h.slug, text, f'no heading "{ref.anchor_end}" in "{fname}"', "broken-anchor")
-            return Target(fname, h.slug, text)
-        return Target(fname, None, text)
+            return new_tuple(Target, (fname, h.slug, text, None, "broken-link", False, None, False))
+        return new_tuple(Target, (fname, None, text, None, "broken-link", False, None, False))

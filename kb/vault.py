@@ -89,7 +89,8 @@ def _fast_frontmatter(text: str) -> dict[str, Any] | None:
             if len(value) < 2 or value[-1] != first or first in value[1:-1] or "\\" in value:
                 return None
             out[key] = value[1:-1]
-        elif first in _YAML_SPECIAL or ": " in value or " #" in value or (len(value) < 6 and value.lower() in _RESERVED):
+        elif (first in _YAML_SPECIAL or (":" in value and ": " in value) or ("#" in value and " #" in value)
+              or (len(value) < 6 and value.lower() in _RESERVED)):
             return None
         elif first.isdigit() or first == ".":
             if _INT_RE.match(value):
