@@ -14,7 +14,7 @@ from .hierarchy import parent_of
 from .notecache import NoteCache
 from .project import Project, load_project
 from .syntax import prose_lines
-from .vault import Note, Vault, fname_of, note_files
+from .vault import Note, Vault, note_files
 
 DERIVED_KEYS = ("fname", "hpath", "parent", "children")
 # From about this many notes, checking the links takes longer than importing pandas: the data
@@ -39,16 +39,17 @@ def check(project_root: Path | Project, *, external: bool = False, timeout: floa
     # checked in one process (beside the parse in a small vault, after it in a big one); the
     # parsed notes' summaries written while links are checked.
     files = note_files(project.docs_dir.resolve(), project.root.resolve())
-    data_check = DataCheck(project.data_dir.resolve(), project.root.resolve(), [fname_of(p) for p, _, _ in files],
+    data_check = DataCheck(project.data_dir.resolve(), project.root.resolve(), [entry.name[:-3] for _, _, entry in files],
                            note_cache, fork=fork, late=len(files) >= LATE_DATA_MIN)
     vault = Vault(project.docs_dir, project.root, note_cache, jobs, files=files)
     saving = Job(lambda _message: note_cache.save(shared=False), fork) if note_cache is not None and fork else None
     site = Site(project.root, project.docs_dir, project.data_dir, render_pages=False, note_cache=note_cache,
                 vault=vault, data_check=data_check)
     diags = list(site.diagnostics)
-    for note in site.vault.notes.values():
-        diags.extend(derived_field_problems(note, site.vault))
-        if note.published:
+    for note in site.vault.notes.values():      # (tests first: a call per note costs at 10,000)
+        if not note.fm.keys().isdisjoint(DERIVED_KEYS):
+            diags.extend(derived_field_problems(note, site.vault))
+        if note.has_md_links and note.published:
             diags.extend(md_link_problems(note, project.docs_dir, site.vault.notes))
     if external:
         from .external import check_external   # network code only when asked for

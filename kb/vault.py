@@ -6,6 +6,7 @@ import marshal
 import os
 import re
 from dataclasses import astuple
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -437,8 +438,13 @@ def note_files(notes_dir: Path, project_root: Path) -> list[NoteFile]:
         prefix = notes_dir.relative_to(project_root).as_posix() + "/"
     except ValueError:
         prefix = notes_dir.as_posix() + "/"
-    return [(e.path, prefix + e.name, e) for e in sorted(os.scandir(notes_dir), key=lambda e: e.name)
-            if e.name.endswith(".md") and e.is_file()]
+    with os.scandir(notes_dir) as it:
+        entries = [e for e in it if e.name.endswith(".md") and e.is_file()]
+    entries.sort(key=_NAME)
+    return [(e.path, prefix + e.name, e) for e in entries]
+
+
+_NAME = attrgetter("name")
 
 
 def _read_notes(files: list[NoteFile], cache: NoteCache | None, jobs: int) -> list[Note]:
