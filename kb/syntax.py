@@ -75,7 +75,6 @@ _FENCE_LINE_RE = re.compile(r"\n([ \t]*)(`{3,}|~{3,})([^\n]*)")
 HEADING_LINE_RE = re.compile(r"\n#{1,6}[ \t]")
 
 
-
 def fences_text(text: str) -> list[Fence]:
     """Fenced code blocks (``` or ~~~), also indented ones inside lists."""
     return code_blocks(text)[0]

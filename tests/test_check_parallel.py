@@ -45,6 +45,11 @@ def test_one_process_and_several_find_the_same_problems(tmp_path: Path) -> None:
     write_note(proj, "x.embeds", "![[hardware.gpu#nope]]\n\n![[x.loop]]\n")
     write_note(proj, "x.loop", "![[x.embeds]]\n")
     write_note(proj, "x.table", "```table\nsource: bench.csv\ncolumns: [GPU, Thruput]\n```\n")
+    # Parsed by a worker (last in name order): frontmatter of every kind YAML reads comes back
+    # from it, and what JSON cannot hold stays out of the cache.
+    (proj / "notes" / "zz.odd.md").write_text(
+        "---\nid: zzodd\ntitle: Odd\nset: !!set {a, b}\nraw: !!binary aGk=\nbig: 123456789012345678901234567890\n"
+        "when: 2024-01-02\npairs: !!omap [{a: 1}, {b: 2}]\nwide: .inf\n---\n\nSee [[nowhere.at.all]].\n", encoding="utf-8")
     r = subprocess.run([sys.executable, "-c", RUN_CHECK, str(proj)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     runs = json.loads(r.stdout)
@@ -52,6 +57,7 @@ def test_one_process_and_several_find_the_same_problems(tmp_path: Path) -> None:
     codes = {line.rsplit("[", 1)[1].rstrip("]") for line in first}
     assert {"broken-link", "broken-anchor", "broken-block", "broken-embed", "embed-cycle",
             "data-unknown-column"} <= codes, first
+    assert any(line.startswith('notes/zz.odd.md:12:5: error: no note named "nowhere.at.all"') for line in first)
     assert [line for line in first if line.startswith("notes/bulk.")] == [
         f'notes/bulk.n{n - 1:04d}.md:11:5: error: no heading "part-{n}" in "bulk.n0000" '
         f'(did you mean "part-0"?) [broken-anchor]']
