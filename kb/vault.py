@@ -20,18 +20,17 @@ from .notecache import NoteCache, StatKey, digest
 from .outline import outline
 from .syntax import Fence, Token, new_tuple, scan
 
-# Frontmatter: the YAML between a first line '---' and the next line '---', which may be the
-# second line (`??`: an empty frontmatter ends there, as in Dendron). The rule; frontmatter_span
-# finds the same faster.
-FM_RE = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)??---[ \t]*(?:\r?\n|\Z)", re.S)
+# Frontmatter: the YAML between a first line '---' and the next line '---' (blanks may follow
+# the dashes), which may be the second line: an empty frontmatter ends there, as in Dendron.
 _FM_OPEN_RE = re.compile(r"---[ \t]*\r?\n")
 _FM_CLOSE_RE = re.compile(r"[ \t]*(?:\r?\n|\Z)")
 
 
 def frontmatter_span(text: str) -> tuple[int, int, int] | None:
-    """(start, end, body start) of the frontmatter's YAML as FM_RE matches it (start == end where
-    it is empty), None where the text has none. The closing line is looked for with str.find:
-    FM_RE's lazy scan tries the closing pattern at every character (a few µs a note)."""
+    """(start, end, body start) of the frontmatter's YAML (start == end where it is empty), None
+    where the text has none. The closing line is looked for with str.find: one lazy pattern
+    tries it at every character (a few µs a note; tests/test_parse_fast_paths.py holds that
+    pattern and compares the two)."""
     if not text.startswith("---"):
         return None
     opener = _FM_OPEN_RE.match(text)

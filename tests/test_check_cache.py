@@ -119,6 +119,19 @@ def test_the_cache_is_used_for_notes_whose_size_and_time_are_unchanged(proj: Pat
     assert r.returncode == 1 and 'no note named "hardware.gpu.t9"' in r.stdout
 
 
+def test_a_first_run_keys_each_note_by_its_size_and_time(proj: Path) -> None:
+    """Notes the cache never held are keyed by the read that parsed them (no stat first):
+    the keys are the files' own, so the next run reads none of them."""
+    age(proj)
+    assert check(proj).returncode == 0
+    kept = cached_notes(proj)
+    notes = sorted((proj / "notes").glob("*.md"))
+    assert len(kept) == len(notes)
+    for path in notes:
+        st = path.stat()
+        assert kept[f"notes/{path.name}"][:2] == [st.st_mtime_ns, st.st_size], path.name
+
+
 def test_after_a_checkout_notes_with_the_same_content_come_from_the_cache(proj: Path) -> None:
     """A clone, a checkout or a cache restored in CI gives every file a new time: a note whose
     content hash is unchanged is still not parsed again, and one whose content changed is."""

@@ -46,6 +46,18 @@ def test_broken_heading_anchor(proj: Path) -> None:
     assert 'no heading "memmory" in "hardware.gpu"' in line and line.endswith("[broken-anchor]")
 
 
+def test_anchors_of_a_page_with_a_data_block(proj: Path) -> None:
+    """A page with a table answers with its note's headings and blocks: those before and after
+    the block, not the '#' lines inside it (code, and then a drawn table)."""
+    write_note(proj, "x.data", "## Before\n\n```table\nsource: bench.csv\n# Inside\n```\n\n## After\n\nA line ^kept\n")
+    for args in ((), ("--no-cache",), ()):      # a first run, one without the cache, one from it
+        write_note(proj, "x.links", "[[x.data#before]] [[x.data#after]] [[x.data#^kept]]\n[[x.data#inside]]\n")
+        r = check(proj, *args)
+        assert r.returncode == 1
+        assert lines_of(r) == [f'notes/x.links.md:{BODY + 1}:1: error: no heading "inside" in "x.data" '
+                               '[broken-anchor]'], args
+
+
 def test_broken_block_anchor(proj: Path) -> None:
     write_note(proj, "x.links", "ok [[hardware.gpu#^fast-mem]]\nbad [[hardware.gpu#^fast-memory]]\n")
     r = check(proj)

@@ -13,9 +13,12 @@ import yaml
 
 from kb.headings import headings_at
 from kb.syntax import HEADING_RE, scan
-from kb.vault import FM_RE, _fast_frontmatter, _Loader, frontmatter_span
+from kb.vault import _fast_frontmatter, _Loader, frontmatter_span
 
 ROOT = Path(__file__).resolve().parents[1]
+# Frontmatter as one pattern (the rule frontmatter_span follows): '---', then the YAML up to the
+# next line '---', which may be the second line (`??`).
+FM_RE = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)??---[ \t]*(?:\r?\n|\Z)", re.S)
 VAULTS = [ROOT / "notes", ROOT / "tests" / "fixtures" / "cli" / "vault" / "notes",
           ROOT.parent / "shared" / "corpora" / "dendron-site" / "vault"]
 
