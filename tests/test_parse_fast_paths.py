@@ -221,3 +221,13 @@ def test_embeds_found_alone_are_the_embeds_of_a_full_scan(in_comments: bool) -> 
         assert alone == full, repr(body)
         found += len(alone)
     assert found > 2_000
+
+
+def test_heading_ids_are_the_ids_python_markdown_gives() -> None:
+    """Ids of headings with inline Markdown (what the slug memo keeps per line) are toc's own."""
+    import markdown
+    lines = ["## The `foo` **bar**", "## See [the docs](https://x.org/a) &amp; more", "## __init__ and *x*",
+             "## <span>Tagged</span> text", "## Title", "## Title", "### a_b-c  d", "#### Ünïcode — dash",
+             "## Closed ##"]
+    html = markdown.markdown("\n\n".join(lines), extensions=["toc"])
+    assert [h.slug for h in headings_at(list(enumerate(lines)))] == re.findall(r'<h\d id="([^"]+)"', html)
