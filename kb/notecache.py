@@ -108,6 +108,7 @@ class NoteCache:
         self._derived_dirty = False
         for i in range(SHARDS):
             self._old[i] = self._load(f"notes-{i:02d}.json").get("notes") or {}
+        self._held = set().union(*self._old)        # every note with an entry (has(): no hash per note)
         shared = self._load("shared.json")
         self._old_data = shared.get("data") or {}
         self._old_derived = shared.get("derived") or {}
@@ -125,7 +126,7 @@ class NoteCache:
 
     def has(self, rel: str) -> bool:
         """Whether an entry for this note was kept (else it is parsed without a stat first)."""
-        return rel in self._old[self._shard(rel)]
+        return rel in self._held
 
     def get(self, rel: str, key: StatKey) -> tuple[bool, str, list] | None:
         """(timed, content hash, summary) of the entry for a note of this size: `timed` when its
