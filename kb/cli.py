@@ -1,4 +1,4 @@
-"""The `kb` command: new, rename, check, build. Exit codes: 0 fine, 1 problems found, 2 bad usage."""
+"""The `kb` command: new, rename, check, build, data import. Exit codes: 0 fine, 1 problems found, 2 bad usage."""
 from __future__ import annotations
 
 import argparse
@@ -71,6 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     bld = sub.add_parser("build", help="strict build, check the built HTML, then replace the site folder")
     bld.add_argument("--site-dir", metavar="DIR", help="where the site goes (default: site_dir of mkdocs.yml)")
+
+    dat = sub.add_parser("data", help="maintain data/ (import public results files)")
+    dsub = dat.add_subparsers(dest="data_command", metavar="ACTION", parser_class=_Parser)
+    dsub.required = True
+    imp = dsub.add_parser("import", help="write data/ CSVs from a public results file")
+    isub = imp.add_subparsers(dest="kind", metavar="KIND", parser_class=_Parser)
+    isub.required = True
+    mlp = isub.add_parser("mlperf", help="an MLPerf Inference summary_results.json (v4.1 on) or a partial-round CSV")
+    mlp.add_argument("file", metavar="FILE")
+    mlp.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
     return p
 
 
@@ -85,7 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProjectError as e:
         print(f"kb: {e}", file=sys.stderr)
         return EXIT_USAGE
-    commands = {"new": cmd_new, "rename": cmd_rename, "check": cmd_check, "build": cmd_build}
+    commands = {"new": cmd_new, "rename": cmd_rename, "check": cmd_check, "build": cmd_build,
+                "data": cmd_data}
     try:
         return commands[args.command](project, args)
     except KeyboardInterrupt:
@@ -179,6 +190,11 @@ def cmd_build(project: Project, args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     print(f"kb build: built {project.rel(site or project.site_dir)}", file=sys.stderr)
     return EXIT_OK
+
+
+def cmd_data(project: Project, args: argparse.Namespace) -> int:
+    from .data.importers.run import import_file
+    return import_file(project, args.kind, Path(args.file), dry_run=args.dry_run)
 
 
 def run() -> None:
