@@ -48,8 +48,11 @@ class KbAdapter:
         root = Path(config.config_file_path).resolve().parent
         site = Site(root, config.docs_dir, root / "data")
         self.site = site
+        # `mkdocs build -q` raises the log level to ERROR before `--strict` counts warnings, so a
+        # quiet strict build would pass a broken vault: there the problems go out as errors.
+        level = logging.ERROR if config.strict and not log.isEnabledFor(logging.WARNING) else logging.WARNING
         for d in site.diagnostics:
-            log.warning(d.format())
+            log.log(level, d.format())
         pages = site.hierarchy.pages
         for f in list(files):
             if not f.src_uri.endswith(".md") or "/" in f.src_uri:

@@ -115,10 +115,12 @@ class Build:
         return (self.site / url / "index.html").is_file()
 
 
-def build(proj: Path, *, strict: bool = False) -> Build:
+def build(proj: Path, *, strict: bool = False, quiet: bool = False) -> Build:
     cmd = [sys.executable, "-m", "mkdocs", "build", "-f", str(proj / "mkdocs.yml"), "-d", str(proj / "site")]
     if strict:
         cmd.append("--strict")
+    if quiet:
+        cmd.append("-q")
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     r = subprocess.run(cmd, cwd=proj, env=env, capture_output=True, text=True, timeout=300)
     return Build(proj, r.returncode, r.stdout + r.stderr)
@@ -673,6 +675,21 @@ def test_clean_vault_builds_strict(tmp_path: Path) -> None:
     assert b.rc == 0, b.log
     assert not b.warnings, b.log
     assert b.exists("a/") and b.exists("a/b/") and b.exists("notes/ab/")
+
+
+@pytest.mark.parametrize("quiet", [False, True], ids=["verbose", "quiet"])
+def test_strict_build_fails_on_a_broken_link_even_when_quiet(tmp_path: Path, quiet: bool) -> None:
+    """`-q` lowers MkDocs' log level below warnings before --strict counts them: kb's problems
+    must still fail the build, and be printed."""
+    proj = write_project(tmp_path, {
+        "root": note("Home. [[a.missing]]\n", id="r", title="Home"),
+        "a.b": note("Text.\n", id="ab", title="AB"),
+    })
+    b = build(proj, strict=True, quiet=quiet)
+    assert b.rc == 1, b.log
+    assert "notes/root.md:5:7: error: no note named \"a.missing\"" in b.log, b.log
+    assert "Aborted with" in b.log
+    assert build(proj, quiet=True).rc == 0     # not strict: quiet stays quiet and the build passes
 
 
 def test_backlinks_with_equal_titles_keep_one_order(tmp_path: Path) -> None:
