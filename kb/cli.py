@@ -95,6 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProjectError as e:
         print(f"kb: {e}", file=sys.stderr)
         return EXIT_USAGE
+    from .journal import recover_and_report     # a rename killed midway is finished first
+    if not recover_and_report(project):
+        return EXIT_PROBLEMS
     commands = {"new": cmd_new, "rename": cmd_rename, "check": cmd_check, "build": cmd_build,
                 "data": cmd_data}
     try:

@@ -1,17 +1,17 @@
 """`kb rename OLD NEW`: move a note and its subtree, and rewrite every reference to them.
 
 All or nothing: every new file content is computed in memory first (`plan_rename`);
-`apply_plan` then writes through temp files + os.replace and, on any failure, puts
-every file back to its original bytes.
+`apply_plan` then records it in a journal (kb.journal), writes each file through a temp file
++ os.replace and, on any failure, puts every file back to its original bytes. A rename killed
+midway is finished by the next `kb` command (or MkDocs build) from the journal.
 
-Test hook (the only one): when the environment variable KB_RENAME_FAIL_AFTER=N is set,
-`apply_plan` raises after N file operations, so tests can prove the rollback.
+Test hooks: KB_RENAME_FAIL_AFTER=N makes `apply_plan` raise after N files, so tests can prove
+the rollback; KB_FAULT_KILL_AFTER=N (kb.faults) kills the process after N file operations.
 """
 from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -19,6 +19,7 @@ from typing import Callable
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from . import journal
 from .diagnostics import did_you_mean
 from .newnote import validate_fname
 from .project import Project
@@ -48,6 +49,7 @@ class RenamePlan:
     moves: list[tuple[Path, Path]] = field(default_factory=list)      # note files: old path -> new path
     contents: dict[Path, bytes] = field(default_factory=dict)          # final bytes of every file written
     edits: dict[Path, int] = field(default_factory=dict)               # original path -> references rewritten
+    project: Project | None = None                                       # where the journal goes
 
     def state(self) -> dict[Path, bytes | None]:
         """Every path the rename touches and its final content (None: removed)."""
@@ -100,7 +102,7 @@ def plan_rename(project: Project, old: str, new: str) -> RenamePlan:
 
     names = _known_names(notes)
     exists: Callable[[str], bool] = names.__contains__
-    plan = RenamePlan(old, new)
+    plan = RenamePlan(old, new, project=project)
     for fname, note in notes.items():
         text, count = rewrite_note(note, mapped, exists)
         target = mapped(fname)
@@ -278,64 +280,63 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
 
 # -- writing, all or nothing ---------------------------------------------------------------------
 def apply_plan(plan: RenamePlan) -> None:
-    """Make the plan's state real; on any failure restore every file's original bytes."""
+    """Make the plan's state real through the journal (see kb.journal); on a failure restore every
+    file's original bytes. Killed at any point, the next `kb` command finishes or undoes it."""
+    project = plan.project
+    if project is None:
+        raise ValueError("apply_plan needs a plan made by plan_rename (it knows the project)")
+    root = project.root
+    fail_after = _fail_after()
+    with journal.vault_lock(root):
+        if journal.journal_dir(root).exists():
+            raise RenameFailed(f"another rename left {journal.JOURNAL_DIR}/ while this one was planned; "
+                               f"nothing was changed: run kb rename again")
+        entries = _entries(plan)
+        try:
+            journal.write(root, plan.old, plan.new, entries)
+        except OSError as e:
+            journal.discard(root)
+            raise RenameFailed(f"could not write the journal {journal.JOURNAL_DIR}/ ({e}); "
+                               f"nothing was changed") from e
+        done = 0
+        try:
+            for entry in entries:
+                if fail_after is not None and done >= fail_after:
+                    raise OSError(f"forced failure after {done} file operations ({FAIL_AFTER_ENV})")
+                journal.put(entry, entry.after)
+                done += 1
+            for folder in {e.path.parent for e in entries}:
+                journal.fsync_dir(folder)      # the new names are durable before the journal goes
+        except BaseException as e:
+            extra = _roll_back(root, entries)
+            raise RenameFailed(f"rename failed after {done} file operations: {e}{extra}") from e
+        journal.remove(root)
+
+
+def _entries(plan: RenamePlan) -> list[journal.Entry]:
+    """Every touched file with its bytes before and after; writes first, removals last, so a
+    note is never missing while the rename runs."""
     state = plan.state()
-    backups = {p: (p.read_bytes() if p.exists() else None) for p in state}
     modes = {p: p.stat().st_mode & 0o7777 for p in state if p.exists()}
     for old, new in plan.moves:
         modes.setdefault(new, modes.get(old, 0o644))
-    fail_after = _fail_after()
-    staged: dict[Path, Path] = {}
-    done = 0
+    ordered = sorted(state, key=lambda p: state[p] is None)
+    return [journal.Entry(p, p.read_bytes() if p.exists() else None, state[p], modes.get(p, 0o644))
+            for p in ordered]
+
+
+def _roll_back(root: Path, entries: list[journal.Entry]) -> str:
+    """Undo a failed commit; the journal stays (marked) if that fails too, for the next command."""
     try:
-        for path, data in state.items():
-            if data is not None:
-                staged[path] = _stage(path, data, modes.get(path, 0o644))
-        # Removals first, so a note may move to where another moved away.
-        for path in sorted(state, key=lambda p: state[p] is not None):
-            if fail_after is not None and done >= fail_after:
-                raise OSError(f"forced failure after {done} file operations ({FAIL_AFTER_ENV})")
-            if state[path] is None:
-                path.unlink()
-            else:
-                os.replace(staged.pop(path), path)
-            done += 1
-    except BaseException as e:
-        problems = _restore(backups, modes)
-        for tmp in staged.values():
-            tmp.unlink(missing_ok=True)
-        extra = ("; could not restore: " + "; ".join(problems)) if problems else "; every file was restored"
-        raise RenameFailed(f"rename failed after {done} file operations: {e}{extra}") from e
+        journal.mark_rollback(root)
+        journal.replay(entries, forward=False)
+        journal.remove(root)
+    except OSError as e:
+        return (f"; could not restore every file ({e}): the next kb command retries from "
+                f"{journal.JOURNAL_DIR}/")
+    return "; every file was restored"
 
 
 def _fail_after() -> int | None:
     value = os.environ.get(FAIL_AFTER_ENV)
     return int(value) if value and value.strip().isdigit() else None
-
-
-def _stage(path: Path, data: bytes, mode: int) -> Path:
-    """Write data to a temp file beside path (same file system, so os.replace is atomic)."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".kb-tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(name, mode)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    return Path(name)
-
-
-def _restore(backups: dict[Path, bytes | None], modes: dict[Path, int]) -> list[str]:
-    problems = []
-    for path, data in backups.items():
-        try:
-            if data is None:
-                path.unlink(missing_ok=True)
-            elif not path.exists() or path.read_bytes() != data:
-                os.replace(_stage(path, data, modes.get(path, 0o644)), path)
-        except OSError as e:
-            problems.append(f"{path}: {e}")
-    return problems
