@@ -104,7 +104,7 @@ def test_instance_types_lowercase(rel):
         return
     vals = df["Inst. Type"]
     assert (vals == vals.str.lower()).all(), vals[vals != vals.str.lower()].tolist()
-    assert vals.str.match(r"^[a-z0-9]+\.[a-z0-9]+$").all()
+    assert vals.str.match(r"^[a-z0-9]+(-[a-z0-9]+)?\.[a-z0-9-]+$").all()   # p6-b200.48xlarge, c7i.metal-24xl
 
 
 # ----------------------------------------------------------------------- the seed figures

@@ -36,6 +36,8 @@ RULES = Rules(
     numeric=("Accelerators per node", "Nodes", "Total accelerators", "Result",
              "Result per accelerator (derived)"),
 )
+# A partial extract (v5.0) was read from checker logs, which carry no result IDs.
+PARTIAL_RULES = Rules(tuple(c for c in RULES.required if c != "ID"), RULES.numeric)
 FAMILIES_FILE = "mlperf/accelerator_families.csv"
 CPU_ONLY = "None (CPU only)"
 # Units of a rate: dividing them by the number of accelerators gives a per-accelerator rate.
@@ -284,7 +286,8 @@ def tables(records: list[Record], families: list[tuple[str, str]], *, partial: b
             r.division, r.suite, number_text(per_acc), r.round, "partial" if partial else "complete",
             r.source,
         ])
-    return [Table(rel, list(COLUMNS), rows, KEY, RULES) for rel, rows in sorted(groups.items())]
+    rules = PARTIAL_RULES if partial else RULES
+    return [Table(rel, list(COLUMNS), rows, KEY, rules) for rel, rows in sorted(groups.items())]
 
 
 def unmapped(records: list[Record], families: list[tuple[str, str]]) -> list[str]:
