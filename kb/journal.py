@@ -237,6 +237,15 @@ def recover(project: Project) -> str | None:
         return recover_locked(project)
 
 
+def recover_for_build(config_file: str | None, docs_dir: str) -> str | None:
+    """recover() for the MkDocs hook: a build never starts on a half-renamed vault. The rename
+    is finished (or undone) rather than refused, so `mkdocs build` and `mkdocs serve` just work."""
+    if not config_file:
+        return None
+    root = Path(config_file).resolve().parent
+    return recover(Project(root, Path(docs_dir).resolve(), root / "data", root / "site"))
+
+
 def recover_locked(project: Project) -> str | None:
     folder = journal_dir(project.root)
     if not folder.exists():

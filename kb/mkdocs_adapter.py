@@ -8,6 +8,7 @@ from pathlib import Path
 
 from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
@@ -15,6 +16,7 @@ from mkdocs.structure.toc import AnchorLink
 
 from .compile import Site
 from .hierarchy import ROOT, dest_of, url_of
+from .journal import JournalError, recover_for_build
 from .localnav import local_nav
 from .theme_memo import BlockMemo
 
@@ -29,6 +31,12 @@ class KbAdapter:
 
     # -- config -------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        try:    # a `kb rename` killed midway is finished first (see kb.journal)
+            line = recover_for_build(config.config_file_path, config.docs_dir)
+        except (JournalError, OSError) as e:
+            raise PluginError(f"kb: {e}") from e
+        if line:
+            log.info(f"kb: {line}")
         for name in ASSETS:
             target = config.extra_javascript if name.endswith(".js") else config.extra_css
             path = f"assets/kb/{name}"
