@@ -24,8 +24,9 @@ from typing import Any, Callable, Iterable
 from .diagnostics import Diagnostic
 from .datacheck import DataCheck
 from .embeds import Expander, broken_html
-from .headings import Doc, Heading
+from .headings import Doc, Heading, heading_plain_text
 from .hierarchy import ROOT, Hierarchy, relative_url, src_of
+from .names import NameIndex
 from .notecache import NoteCache
 from .resolve import AnchorIndex, Resolver, Target
 from .syntax import BLOCK_ANCHOR_RE, FMVAR_RE, TextIndex, Token, new_tuple, scan
@@ -46,9 +47,11 @@ def _names_hash(*groups: Iterable[str]) -> str:
 
 
 def md_text(text: str) -> str:
-    """Text that Markdown shows literally inside link brackets ('<' as an entity:
-    Python-Markdown does not unescape a backslashed '<')."""
-    return re.sub(r"([\\\[\]*_`])", r"\\\1", text).replace("<", "&lt;")
+    """Text that Markdown shows literally, in link brackets, a heading or a paragraph: its
+    syntax backslashed ('{' too: attr_list would read `{: onclick=...}` as attributes), '&'
+    and '<' as entities (Python-Markdown does not unescape a backslashed '<'), so no value
+    becomes HTML, a link or an attribute."""
+    return re.sub(r"([\\\[\]*_`{}])", r"\\\1", text.replace("&", "&amp;").replace("<", "&lt;"))
 
 
 def alias_text(text: str) -> str:
@@ -109,13 +112,14 @@ class Site:
         for note in self.vault.notes.values():
             self.diagnostics.extend(note.problems)
         self._check_ids()
+        self._check_case_clashes()
         # Prepared notes are needed by every pass; expanded pages and their anchors only
         # where something asks (a check touches few pages, a build all of them).
         self.prepared = {f: self._prepared_doc(n) for f, n in published.items()}
         if self.data_check is not None:
             self.data_check.send()      # every block is known: its checks go on beside the link checks
         self.resolver = Resolver(self.vault, self.hierarchy, self.anchors)
-        self.expander = Expander(self._source, self._children, self.resolver.parse)
+        self.expander = Expander(self._source, self._children, self.resolver.parse, self.hierarchy.canon)
         self._expanded: dict[str, Doc] = {}
         self._anchors: dict[str, AnchorIndex] = {}
         self._embed_problems: dict[str, dict[str, list | None]] = {}
@@ -135,16 +139,26 @@ class Site:
 
     # -- pass 0: what the hierarchy needs ---------------------------------------
     def _collect_tags(self, notes: dict[str, Note]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """Tag and user names -> the notes that use them; spellings that differ only in case are
+        one name (the first seen), as note names are."""
         tags: dict[str, list[str]] = {}
         users: dict[str, list[str]] = {}
+        tag_names, user_names = NameIndex(), NameIndex()
         for fname, note in notes.items():
             for t in note.tags:
-                tags.setdefault(t, []).append(fname)
+                t = tag_names.add(t)
+                if fname not in tags.setdefault(t, []):
+                    tags[t].append(fname)
             for kind, value in note.refs:
-                if kind == "tag" and fname not in tags.setdefault(value, []):
-                    tags[value].append(fname)
-                elif kind == "user" and fname not in users.setdefault(value, []):
-                    users[value].append(fname)
+                if kind == "tag":
+                    value = tag_names.add(value)
+                    if fname not in tags.setdefault(value, []):
+                        tags[value].append(fname)
+                elif kind == "user":
+                    value = user_names.add(value)
+                    if fname not in users.setdefault(value, []):
+                        users[value].append(fname)
+        self._tag_names, self._user_names = tag_names, user_names
         return tags, users
 
     def _data_context(self) -> Any:
@@ -156,10 +170,24 @@ class Site:
 
     def _check_ids(self) -> None:
         for nid, notes in self.vault.by_id.items():
+            if not _id_is_segment(nid):
+                self.diagnostics.append(Diagnostic(
+                    notes[0].rel, notes[0].fm_line("id"), 1, "warning",
+                    f'id "{nid}" cannot be a folder of /notes/<id>/ (no "/", "\\", control characters, '
+                    '"." or ".."): no redirect is made; give this note an id of letters, digits, "-" and "_"',
+                    "bad-id"))
             for other in notes[1:]:
                 self.diagnostics.append(Diagnostic(
                     other.rel, other.fm_line("id"), 1, "error",
                     f'duplicate id "{nid}" (also in {notes[0].rel}): give this note a new unique id', "duplicate-id"))
+
+    def _check_case_clashes(self) -> None:
+        """Two notes whose names differ only in case are one name to Dendron (and to a
+        case-insensitive file system): the first in file-name order is built, the other is not."""
+        for kept, dropped in self.hierarchy.clashes:
+            note, first = self.vault.notes[dropped], self.vault.notes[kept]
+            self._diag(note, 1, 1, f'"{dropped}" and "{kept}" differ only in case, which Dendron does not tell apart '
+                       f"({first.rel} is built, this note is not): rename one of them", "case-clash")
 
     def _child_notes(self, fname: str) -> list[str]:
         page = self.hierarchy.pages.get(fname)
@@ -189,12 +217,16 @@ class Site:
             lines[f.start_line:f.end_line + 1] = ["", f.indent + key, ""]
         return "\n".join(lines)
 
-    def _fm_vars(self, note: Note, body: str) -> str:
+    def _fm_vars(self, note: Note, body: str, literal: Callable[[str], str] = md_text) -> str:
+        """{{fm.KEY}} replaced by the value as text: `literal` makes it show as written where
+        it lands (Markdown by default; frontmatter is never markup)."""
         def sub(m: re.Match, depth: int = 0) -> str:
             found, value = _fm_lookup(note.fm, m["name"])
             text = "" if not found or value is None else str(value)
             # A value may itself hold variables (a desc quoting the title): one level, no loops.
-            return FMVAR_RE.sub(lambda m2: sub(m2, depth + 1), text) if depth == 0 else FMVAR_RE.sub("", text)
+            if depth:
+                return FMVAR_RE.sub("", text)
+            return literal(FMVAR_RE.sub(lambda m2: sub(m2, depth + 1), text))
         out = []
         for tok in scan(body, ("fmvar",)):
             out.append((tok.start, tok.end, FMVAR_RE.sub(sub, tok.text)))
@@ -333,7 +365,7 @@ class Site:
                 prob = self._embed_problem(note, value)
                 if prob:
                     self._diag_each(note, kind, value, prob[0], prob[1], reported)
-                target = self.resolver.parse(value).fname or fname
+                target = self.hierarchy.canon(self.resolver.parse(value).fname or fname)
                 if target != fname and target in self.hierarchy.pages:
                     backlinks.setdefault(target, set()).add(fname)
             elif kind == "fmvar" and (kind, value) not in reported and not _fm_lookup(note.fm, value)[0]:
@@ -384,7 +416,7 @@ class Site:
         if tok.kind == "embed":   # left over only where expansion refused it
             return broken_html(tok.value, "embed could not be expanded")
         prefix = "tags." if tok.kind == "tag" else "user."
-        return f"[{md_text(tok.text)}]({src_of(prefix + tok.value)})"
+        return f"[{md_text(tok.text)}]({src_of(self.hierarchy.canon(prefix + tok.value))})"
 
     def _render_page(self, fname: str) -> Page:
         page = self.hierarchy.pages[fname]
@@ -395,15 +427,16 @@ class Site:
         if not any(h.level == 1 for h in self.expanded(fname).headings):
             parts.append(f"# {md_text(page.title)} {{: #kb-title }}\n")
         if note.desc and fname != ROOT:
-            desc = self._rewrite(fname, self._fm_vars(note, note.desc).replace("\n", " "))
+            desc = self._desc_md(fname, note)
             desc = re.sub(r"^\s*([#>*+\-=]|\d+[.)])", r"\\\1", desc)   # one paragraph, whatever it starts with
             parts.append(f"{desc}\n{{: .kb-desc }}\n")
         parts.append(body)
         if QUESTIONS_KEY in body:
             parts[-1] = parts[-1].replace(QUESTIONS_KEY, self._questions_md())
         sections: list[tuple[str, list[str], str]] = []
-        if fname.startswith("tags.") and fname[5:] in self.tagged:
-            sections.append(("Notes tagged #" + fname[5:], self.tagged[fname[5:]], "kb-tagged"))
+        tag = self._tag_names.find(fname[5:]) if fname.startswith("tags.") else None
+        if tag is not None:
+            sections.append(("Notes tagged #" + tag, self.tagged[tag], "kb-tagged"))
         kids = self.hierarchy.nav_children(fname)
         if kids and note.child_links:
             sections.append(("Children", kids, "kb-children"))
@@ -422,6 +455,18 @@ class Site:
         return Page(fname, "\n".join(parts), blocks, before=self._breadcrumbs(fname), after="\n".join(after),
                     sections=[(title, anchor) for title, _, anchor in sections])
 
+    def _desc_md(self, fname: str, note: Note) -> str:
+        """The desc as one line of Markdown that shows it as written (frontmatter is text, not
+        markup), its wikilinks, #tags and @users linked and its {{fm.*}} replaced."""
+        text = note.desc.replace("\n", " ")
+        out, pos = [], 0
+        for tok in scan(text, ("link", "embed", "tag", "user", "fmvar")):
+            out.append(md_text(text[pos:tok.start]))
+            out.append(self._fm_vars(note, tok.text) if tok.kind == "fmvar" else self._render_token(tok, fname))
+            pos = tok.end
+        out.append(md_text(text[pos:]))
+        return "".join(out)
+
     def _render_generated(self, fname: str) -> Page:
         """Stub, tag and user pages as finished HTML: only links the hierarchy vouches for, and
         no Markdown pass (a deep vault has more stubs than notes)."""
@@ -429,10 +474,10 @@ class Site:
         out = [self._breadcrumbs(fname), f'<h1 id="kb-title">{html.escape(page.title)}{_permalink("kb-title")}</h1>']
         if page.kind == "tag":
             name = fname[5:]
-            out.append(self._list_html(fname, f"Notes tagged #{name}", self.tagged.get(name, []), "kb-tagged"))
+            out.append(self._list_html(fname, f"Notes tagged #{name}", self.tagged.get(self._tag_names.find(name) or name, []), "kb-tagged"))
         elif page.kind == "user":
             name = fname[5:]
-            out.append(self._list_html(fname, f"Notes mentioning @{name}", self.mentions.get(name, []), "kb-mentions"))
+            out.append(self._list_html(fname, f"Notes mentioning @{name}", self.mentions.get(self._user_names.find(name) or name, []), "kb-mentions"))
         else:
             out.append("<p>This page has no note of its own; it groups the notes below it.</p>")
             out.append(self._list_html(fname, "Children", page.children, "kb-children", with_desc=True))
@@ -459,7 +504,7 @@ class Site:
                 continue
             desc = ""
             if with_desc and p.note is not None and p.note.desc:
-                desc = " — " + html.escape(self._plain(f, self._fm_vars(p.note, p.note.desc)))
+                desc = " — " + html.escape(self._plain(f, self._fm_vars(p.note, p.note.desc, str)))
             items.append(f"<li>{self._a(here, f)}{desc}</li>")
         return f'<h2 id="{anchor}">{html.escape(title)}{_permalink(anchor)}</h2>\n<ul>{"".join(items)}</ul>'
 
@@ -488,7 +533,8 @@ class Site:
             trail = " / ".join(self.hierarchy.pages[a].title for a in self.hierarchy.ancestors(page.fname)[1:])
             head = f"{trail} / {page.title}" if trail else page.title
             out.append(f"\n### [{md_text(head)}]({src_of(page.fname)})\n")
-            out.extend(f"- [{md_text(h.text)}]({src_of(page.fname)}#{h.slug})" for h in own)
+            # The heading as its page shows it (code unwrapped, entities read), then as text.
+            out.extend(f"- [{md_text(heading_plain_text(h.text))}]({src_of(page.fname)}#{h.slug})" for h in own)
         return "\n".join(out) + "\n"
 
     # -- for the adapter ----------------------------------------------------------
@@ -499,8 +545,10 @@ class Site:
             return content
         for b in page.blocks:
             content = re.sub(rf"(?:<p>)?{b.key}(?:</p>)?", lambda _m, h=b.html: h, content, count=1)
+        # The fname is in the attribute as written there (escaped): read back, written again.
         return re.sub(r'href="kbhref:([^"#]+)(#[^"]*)?"',
-                      lambda m: f'href="{relative_url(fname, m[1])}{m[2] or ""}"', content)
+                      lambda m: f'href="{html.escape(relative_url(fname, html.unescape(m[1])), quote=True)}{m[2] or ""}"',
+                      content)
 
     def furnish(self, fname: str, content: str) -> str:
         """A note's converted content between its breadcrumbs and its lists (children, backlinks...)."""
@@ -513,12 +561,20 @@ class Site:
         """Note id -> fname, for the /notes/<id>/ redirects (published notes, unique ids)."""
         out = {}
         for nid, notes in self.vault.by_id.items():
-            if notes[0].published:
+            if notes[0].published and _id_is_segment(nid):     # never a path that climbs out of notes/
                 out[nid] = notes[0].fname
         return out
 
 
 _BLOCK_KEY_RE = re.compile(r"kbblock\d+x")
+
+
+def _id_is_segment(nid: str) -> bool:
+    """The id names one folder: /notes/<id>/ holds its redirect and nothing climbs out of notes/."""
+    return nid not in (".", "..") and not _NOT_IN_SEGMENT_RE.search(nid)
+
+
+_NOT_IN_SEGMENT_RE = re.compile(r"[/\\\x00-\x1f\x7f]")
 
 
 def _permalink(anchor: str) -> str:

@@ -12,7 +12,9 @@ from .syntax import (BLOCK_ANCHOR_RE, HEADING_LINE_RE, HEADING_RE, WIKI_RE, Fenc
                      fences, new_tuple, plain_prose)
 
 _LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_TAG_RE = re.compile(r"<[^>]+>")
+_TAG_RE = re.compile(r"(?<!\\)<[^>]+>")      # a backslashed '<' is text (Python-Markdown shows it)
+_CODE_RE = re.compile(r"(`+)(.+?)\1")
+_ESCAPED_RE = re.compile(r"\\([\\`*_{}\[\]()>#+\-.!])")   # Python-Markdown's backslash escapes ('<' is not one)
 _EMPH_RE = re.compile(r"(\*{1,3}|_{2,3})(?=\S)(.+?)(?<=\S)\1")
 _ATTR_ID_RE = re.compile(r"\{:?\s*#([\w\-]+)[^}]*\}\s*$")      # attr_list's `{#id}` ending a heading
 
@@ -37,8 +39,11 @@ def heading_plain_text(md: str) -> str:
     t = WIKI_RE.sub(lambda m: m["inner"].split("|")[0], md)
     t = _LINK_RE.sub(r"\1", t)
     t = _EMPH_RE.sub(r"\2", t)
-    t = t.replace("`", "")
+    if "`" in t:    # a code span's '<' is text, not a tag (`<T>` stays in the id as toc keeps it)
+        t = _CODE_RE.sub(lambda m: html.escape(m[2], quote=False), t).replace("`", "")
     t = _TAG_RE.sub("", t)
+    if "\\" in t:
+        t = _ESCAPED_RE.sub(r"\1", t)
     return html.unescape(t)
 
 

@@ -9,7 +9,9 @@ import html
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Literal
+from urllib.parse import quote
 
+from .names import NameIndex
 from .vault import Note, title_from_fname
 
 PageKind = Literal["note", "stub", "tag", "user"]
@@ -31,6 +33,12 @@ def dest_of(fname: str) -> str:
     return url_of(fname) + "index.html"
 
 
+def href_of(fname: str) -> str:
+    """url_of as it goes in a link: percent-encoded as MkDocs writes its own URLs, so a name
+    such as `javascript:x` stays a path (never a scheme) and '#', '?', '%' stay in it."""
+    return quote(url_of(fname))
+
+
 def src_of(fname: str) -> str:
     """The page's source path inside docs_dir (flat, as Dendron keeps notes)."""
     return f"{fname}.md"
@@ -38,11 +46,11 @@ def src_of(fname: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _segments(fname: str) -> tuple[str, ...]:
-    return tuple(p for p in url_of(fname).split("/") if p)
+    return tuple(p for p in href_of(fname).split("/") if p)
 
 
 def relative_url(from_fname: str, to_fname: str) -> str:
-    """URL of one page relative to another, both at their directory URLs."""
+    """URL of one page relative to another, both at their directory URLs (percent-encoded)."""
     a, b = _segments(from_fname), _segments(to_fname)   # every sidebar link asks: cached
     common, n = 0, min(len(a), len(b))
     while common < n and a[common] == b[common]:
@@ -74,22 +82,34 @@ class Hierarchy:
 
     def __init__(self, notes: dict[str, Note], tags: Iterable[str] = (), users: Iterable[str] = ()):
         self.pages: dict[str, SitePage] = {}
-        for fname, note in notes.items():
-            self.pages[fname] = SitePage(fname, "note", note, note.title)
-        for kind, prefix, names in (("tag", "tags.", tags), ("user", "user.", users)):
-            for name in names:
+        # Names match without regard to case (as in Dendron): a note whose name differs from an
+        # earlier one (in file-name order) only in case is left out, and listed in `clashes`.
+        self.names = names = NameIndex()
+        self.clashes: list[tuple[str, str]] = []       # (the note kept, the note left out)
+        for fname in sorted(notes):
+            held = names.add(fname)
+            if held != fname:
+                self.clashes.append((held, fname))
+                continue
+            self.pages[fname] = SitePage(fname, "note", notes[fname], notes[fname].title)
+        for kind, prefix, names_ in (("tag", "tags.", tags), ("user", "user.", users)):
+            for name in names_:
                 fname = prefix + name
-                if fname not in self.pages:
+                if fname not in names:
+                    names.add(fname)
                     self.pages[fname] = SitePage(fname, kind, None, title_from_fname(name) if kind == "user" else name)
         pages = self.pages
-        for fname in list(pages):       # link each page to its parent, making missing ones as stubs
+        # Each page to its parent, making missing ones as stubs; in name order, so that a stub takes
+        # the spelling of the first page below it (`a.Java.x` before `a.java.y`: stub `a.Java`).
+        for fname in sorted(pages):
             page = pages[fname]
             while (parent := parent_of(page.fname)) is not None:
-                page.parent = parent
-                up = pages.get(parent)
-                if up is not None:
-                    up.children.append(page.fname)
+                held = names.find(parent)
+                if held is not None:
+                    page.parent = held
+                    pages[held].children.append(page.fname)
                     break
+                page.parent = names.add(parent)
                 up = pages[parent] = SitePage(parent, "stub", None, "Home" if parent == ROOT else title_from_fname(parent))
                 up.children.append(page.fname)
                 page = up
@@ -116,6 +136,14 @@ class Hierarchy:
 
     def __contains__(self, fname: str) -> bool:
         return fname in self.pages
+
+    def find(self, fname: str) -> str | None:
+        """The page a name means, in the page's own spelling (names match without regard to case)."""
+        return fname if fname in self.pages else self.names.find(fname)
+
+    def canon(self, fname: str) -> str:
+        """find(fname), or the name as it is where no page has it."""
+        return self.find(fname) or fname
 
     def ancestors(self, fname: str) -> list[str]:
         """From the home page down to the parent."""

@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 from jinja2 import Environment
+from markupsafe import Markup
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
@@ -15,7 +16,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
 
 from .compile import Site
-from .hierarchy import ROOT, dest_of, url_of
+from .hierarchy import ROOT, dest_of, href_of, url_of
 from .journal import JournalError, recover_for_build
 from .localnav import local_nav
 from .theme_memo import BlockMemo
@@ -69,11 +70,11 @@ class KbAdapter:
             if fname not in pages:    # unpublished notes are not part of the site
                 files.remove(f)
                 continue
-            f.dest_uri, f.url = dest_of(fname), url_of(fname) or "./"
+            f.dest_uri, f.url = dest_of(fname), href_of(fname) or "./"
         for fname, page in pages.items():
             if page.kind != "note":
-                gen = File.generated(config, f"{fname}.md", content=f"# {page.title}\n")
-                gen.dest_uri, gen.url = dest_of(fname), url_of(fname) or "./"
+                gen = File.generated(config, f"{fname}.md", content="")    # its HTML comes in on_page_content
+                gen.dest_uri, gen.url = dest_of(fname), href_of(fname) or "./"
                 files.append(gen)
         for nid, fname in site.ids().items():
             if f"notes/{nid}/index.html" in files.src_uris:
@@ -119,9 +120,11 @@ class KbAdapter:
         fname = _fname(page)
         if self.site is None or fname not in self.site.pages:
             return markdown
-        # The title MkDocs shows in <title>, the footer and search: Dendron's, not the file name's.
+        # The title MkDocs shows in <title>, the header, the footer and search: Dendron's, not the
+        # file name's. Material writes page titles as HTML, raw in some places and through `| e`
+        # in others: escaped once here, as Markup so that `| e` leaves it as it is.
         kb_page = self.site.hierarchy.pages[fname]
-        page.meta["title"] = kb_page.title
+        page.meta["title"] = Markup(html.escape(kb_page.title))
         if kb_page.kind != "note":   # stubs, tag and user pages only list links: keep search to notes
             page.meta["search"] = {"exclude": True}
         return self.site.pages[fname].markdown   # '' for generated pages: their HTML comes in on_page_content
@@ -156,7 +159,7 @@ def _fname(page: Page) -> str:
 
 def _redirect_html(nid: str, fname: str) -> str:
     # The redirect lives at notes/<id>/; the note's URL relative to it.
-    target = "../../" + url_of(fname)
+    target = "../../" + href_of(fname)
     t = html.escape(target, quote=True)
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Redirecting</title>'
             f'<link rel="canonical" href="{t}"><meta http-equiv="refresh" content="0; url={t}">'
