@@ -36,7 +36,8 @@ def did_you_mean(name: str, known: Iterable[str], n: int = 1) -> str:
     if not choices or not name:
         return ""
     from rapidfuzz import fuzz, process     # only where there is something to suggest: a clean run needs none
-    found = process.extract(name, choices, scorer=fuzz.ratio, limit=n, score_cutoff=60)
+    # Scored without regard to case: note names match that way (kb/names.py).
+    found = process.extract(name, choices, scorer=fuzz.ratio, processor=str.lower, limit=n, score_cutoff=60)
     if not found:
         return ""
     return " (did you mean " + " or ".join(f'"{c}"' for c, _score, _i in found) + "?)"

@@ -117,10 +117,11 @@ class Expander:
     """Replaces embeds with the text they point to, recursively, up to MAX_DEPTH."""
 
     def __init__(self, source: Callable[[str], Doc | None], children: Callable[[str], list[str]],
-                 parse: Callable[[str], Ref]):
+                 parse: Callable[[str], Ref], canon: Callable[[str], str] = str):
         self.source = source          # fname -> prepared note as a Doc, None when no such (published) note
         self.children = children      # fname -> child fnames in navigation order
         self.parse = parse
+        self.canon = canon            # a name as written -> the note's own spelling (names match without case)
 
     def expand(self, fname: str, body: str, stack: tuple[str, ...] = ()) -> str:
         stack = stack if stack else (fname,)
@@ -148,8 +149,8 @@ class Expander:
     def _one(self, inner: str, fname: str, stack: tuple[str, ...], indent: str | None, written: str,
              probe: bool = False, nested: bool = False) -> str | None:
         ref = self.parse(inner)
-        target = ref.fname or fname
-        label = ref.alias or target
+        target = self.canon(ref.fname) if ref.fname else fname
+        label = ref.alias or ref.fname or fname
 
         def fail(why: str, code: str, loop: tuple[str, ...] = ()) -> str | None:
             if probe:

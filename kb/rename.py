@@ -23,6 +23,7 @@ from . import journal
 from .diagnostics import did_you_mean
 from .newnote import validate_fname
 from .project import Project
+from .names import NameIndex, name_key
 from .refs import parse_ref, with_fname
 from .syntax import inline_code_spans, code_line_mask, fences
 from .vault import Note, frontmatter_span, parse_note
@@ -63,11 +64,13 @@ class Mapper:
 
     def __init__(self, old: str, new: str):
         self.old, self.new = old, new
+        self._key = name_key(old)     # links match names without regard to case (as in Dendron)
 
     def __call__(self, fname: str) -> str | None:
-        if fname == self.old:
+        key = name_key(fname)
+        if key == self._key:
             return self.new
-        if fname.startswith(self.old + "."):
+        if key.startswith(self._key + ".") and len(key) == len(fname):
             return self.new + fname[len(self.old):]
         return None
 
@@ -100,7 +103,7 @@ def plan_rename(project: Project, old: str, new: str) -> RenamePlan:
         raise RenameRefused(f"refusing to rename: {shown} already exist{'s' if len(clashes) == 1 else ''}; "
                             f"choose another name or remove {'it' if len(clashes) == 1 else 'them'}")
 
-    names = _known_names(notes)
+    names = NameIndex(_known_names(notes))
     exists: Callable[[str], bool] = names.__contains__
     plan = RenamePlan(old, new, project=project)
     for fname, note in notes.items():

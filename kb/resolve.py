@@ -7,6 +7,7 @@ from typing import Callable, NamedTuple
 from .diagnostics import did_you_mean
 from .headings import Heading, canonical
 from .hierarchy import Hierarchy
+from .names import NameIndex
 from .refs import Ref, parse_ref
 from .syntax import new_tuple
 from .vault import Vault
@@ -72,9 +73,11 @@ class Resolver:
         self._parsed: dict[str, Ref] = {}
         self._resolved: dict[tuple[str, str, bool], Target] = {}
         self._absolute: dict[bool, dict[str, Target]] = {False: {}, True: {}}   # refs that name their note
+        self._notes = NameIndex(vault.notes)    # every note, published or not, by its name's key
 
     def exists(self, fname: str) -> bool:
-        return fname in self.hierarchy.pages or fname in self.vault.notes
+        """A page or a note has this name (without regard to case, as in Dendron)."""
+        return fname in self.hierarchy.pages or self.hierarchy.find(fname) is not None or fname in self._notes
 
     def parse(self, inner: str) -> Ref:
         ref = self._parsed.get(inner)
@@ -110,14 +113,16 @@ class Resolver:
         if not ref.vault and "://" in ref.raw and URL_RE.match(ref.target_text):
             return Target("", None, ref.alias or ref.target_text, url=ref.target_text)
         fname = ref.fname or from_fname
-        page = self.hierarchy.pages.get(fname)
+        found = self.hierarchy.find(fname)      # the page's own spelling: links match without case
+        page = self.hierarchy.pages.get(found) if found is not None else None
         if page is None:
-            note = self.vault.get(fname)
+            spelled = self._notes.find(fname)
+            note = self.vault.get(spelled) if spelled is not None else None
             if note is not None and not note.published:
-                return Target(fname, None, ref.alias or note.title, private=True)
+                return Target(note.fname, None, ref.alias or note.title, private=True)
             hint = did_you_mean(fname, self._names) if suggest else ""
             return Target(fname, None, ref.alias or fname, f'no note named "{fname}"{hint}')
-        return self._resolve_anchor(ref, fname, ref.alias or page.title, suggest)
+        return self._resolve_anchor(ref, page.fname, ref.alias or page.title, suggest)
 
     def _resolve_anchor(self, ref: Ref, fname: str, text: str, suggest: bool) -> Target:
         target = self._anchor_target(ref, fname, text, suggest)
