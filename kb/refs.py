@@ -79,23 +79,30 @@ _PLAIN_RE = re.compile(r"[^\s|#:]+")      # 'a.b.c': no alias, anchor, vault or 
 _ALIASED_RE = re.compile(r"([^|]*)\|([^\s|#:]+)#([\w\-]+)")
 
 
+def _unescape_bar(text: str) -> str:
+    """Link text written before a table's escaped bar (`[[text\\|a.b]]`) without that backslash."""
+    return text[:-1] if text.endswith("\\") else text
+
+
 def parse_ref(raw: str, exists: Callable[[str], bool] | None = None) -> Ref:
     """Parse a wikilink's inner text. `exists(fname)` settles the alias order when given."""
     if _PLAIN_RE.fullmatch(raw) and not raw.endswith(".*"):     # the usual link, without the general parse
         return new_tuple(Ref, (raw, raw, None, None, None, None, False, None, (0, len(raw)), False))
     m = _ALIASED_RE.fullmatch(raw)
     if m and not m[2].endswith(".*") and (exists is None or exists(m[2])):   # the usual aliased link
-        return new_tuple(Ref, (raw, m[2], m[1].strip(), m[3], None, None, False, None, m.span(2), False))
+        return new_tuple(Ref, (raw, m[2], _unescape_bar(m[1]).strip(), m[3], None, None, False, None, m.span(2), False))
     bar = raw.find("|")
     if bar < 0:
         f, a, ae, b, w, v, span = _parse_target(raw, 0, len(raw))
         return Ref(raw, f, None, a, ae, b, w, v, span)
-    left, right = raw[:bar].strip(), raw[bar + 1:].strip()
+    # In a Markdown table the bar is written `\|`; its backslash belongs to neither side.
+    left_end = bar - 1 if raw[bar - 1:bar] == "\\" else bar
+    left, right = raw[:left_end].strip(), raw[bar + 1:].strip()
     f, a, ae, b, w, v, span = _parse_target(raw, bar + 1, len(raw))
     dendron = Ref(raw, f, left, a, ae, b, w, v, span)
     if exists is None or exists(f) or f == "":
         return dendron
-    f2, a2, ae2, b2, w2, v2, span2 = _parse_target(raw, 0, bar)
+    f2, a2, ae2, b2, w2, v2, span2 = _parse_target(raw, 0, left_end)
     if f2 and exists(f2) and " " not in f2:
         return Ref(raw, f2, right, a2, ae2, b2, w2, v2, span2, swapped=True)
     return dendron

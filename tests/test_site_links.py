@@ -76,6 +76,12 @@ P14 mail me@example.com and see issue#12 and https://example.com/#frag
 
 P15 [[sp]]
 
+| marker | link |
+|---|---|
+| T01 | [[table text\\|a.b]] |
+| T02 | [[a.b\\|obsidian in table]] |
+| T03 | [[table heading\\|a.b#second]] |
+
 ## Local Heading
 
 Local text.
@@ -160,6 +166,22 @@ def test_link_text_and_target(ok: Build, marker: str, text: str, target: str) ->
     got_text, href = one_link(page, marker)
     assert got_text == text
     assert target_of(ok, page, href) == target
+
+
+@pytest.mark.parametrize("marker, text, target", [
+    ("T01", "table text", "a/b/"),          # a table writes the bar as \|: [[text\|a.b]]
+    ("T02", "obsidian in table", "a/b/"),
+    ("T03", "table heading", "a/b/#second"),   # target_of checks that the id exists
+])
+def test_aliased_link_in_a_table_with_an_escaped_bar(ok: Build, marker: str, text: str, target: str) -> None:
+    page = ok.page("links/")
+    row = next(tr for tr in page.article.find_all("tr") if tr.text().strip().startswith(marker))
+    links = row.links()
+    assert len(links) == 1, row.text()
+    assert links[0][0] == text
+    url, _, frag = target.partition("#")
+    assert target_of(ok, page, links[0][1]) == url
+    assert links[0][1].endswith("#" + frag) if frag else "#" not in links[0][1]
 
 
 @pytest.mark.parametrize("marker", ["P04", "P05"])
