@@ -22,8 +22,17 @@ class Diagnostic:
 
     def github(self) -> str:
         kind = "error" if self.severity == "error" else "warning"
+        # GitHub's workflow-command escaping: a note named "a::b" or "x,y" cannot end the
+        # properties early, and no value can start a command of its own on a new line.
         msg = self.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return f"::{kind} file={self.path},line={max(self.line, 1)},col={max(self.col, 1)},title={self.code}::{msg}"
+        path = _gh_property(self.path)
+        return (f"::{kind} file={path},line={max(self.line, 1)},col={max(self.col, 1)},"
+                f"title={_gh_property(self.code)}::{msg}")
+
+
+def _gh_property(value: str) -> str:
+    return (value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            .replace(":", "%3A").replace(",", "%2C"))
 
 
 def did_you_mean(name: str, known: Iterable[str], n: int = 1) -> str:

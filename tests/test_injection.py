@@ -65,7 +65,8 @@ def hostile_project(dest: Path) -> Path:
         "evil.child": note("A child.\n", id="evilchild", title=_yaml("Child " + TAG),
                            desc=_yaml(IMG)),
         EVIL_FNAME: note("Named by a hostile file name.\n", id=_yaml("idwith\"<b>quote")),
-        SCHEME_FNAME: note("Under a scheme-like name.\n", id="schemeid", title="Scheme child"),
+        SCHEME_FNAME: note("Under a scheme-like name, with a broken link: [[nosuch.note]].\n",
+                           id="schemeid", title="Scheme child"),
         "other": note("Another note, between the hostile ones in prev/next.\n\n"
                       "[[evil]] again, and a heading link [[evil#a-img-srcx-onerroralert11-heading]].\n",
                       id=_yaml(f"{TAG}"), title="Other"),
@@ -327,3 +328,16 @@ def test_data_values_are_text(hostile: Build) -> None:
     errors = [visible(e) for e in page.article.find_all("div", cls="kb-data-error")]
     assert any("<script>alert(14)</script>.csv" in e for e in errors)
     assert any(f"unknown column '{IMG}nope'" in e for e in errors)
+
+
+def test_github_annotations_keep_hostile_names_in_their_fields(hostile: Build) -> None:
+    """`kb check --format github` on the hostile vault: a note name holding ':' or a value holding
+    a line break never ends an annotation's fields early or starts a command of its own."""
+    from test_cli_support import run_kb
+    r = run_kb("check", "--format", "github", cwd=hostile.proj)
+    assert r.returncode == 1, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines and all(re.fullmatch(r"::(error|warning) file=[^:,]+,line=\d+,col=\d+,title=[\w-]+::.*", x)
+                         for x in lines), lines
+    assert any(x.startswith("::warning file=notes/traversal.md,line=2,col=1,title=bad-id::") for x in lines)
+    assert any(x.startswith("::error file=notes/javascript%3Aalert(8);.x.md,line=") for x in lines)
