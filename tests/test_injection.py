@@ -341,3 +341,52 @@ def test_github_annotations_keep_hostile_names_in_their_fields(hostile: Build) -
                          for x in lines), lines
     assert any(x.startswith("::warning file=notes/traversal.md,line=2,col=1,title=bad-id::") for x in lines)
     assert any(x.startswith("::error file=notes/javascript%3Aalert(8);.x.md,line=") for x in lines)
+
+
+# -- ordinary characters: escaped once, shown as written --------------------------------------
+
+PLAIN_TITLES = {
+    "amp": "A & B",
+    "amp.kid": "Tom's \"quoted\" <tag> & café — 東京",
+    "lit": "A &amp; B *x* _y_ `z` [w] {: .c } \\n",
+}
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory) -> Build:
+    notes = {"root": note("Links: [[amp]], [[amp.kid]] and [[lit]].\n", id="root", title="Home")}
+    for i, (fname, title) in enumerate(PLAIN_TITLES.items()):
+        notes[fname] = note(f"Body of {fname}; back to [[root]] and on to [[lit]].\n", id=f"n{i}",
+                            title=_yaml(title), desc=_yaml(f"About {title}"))
+    b = build(write_project(tmp_path_factory.mktemp("plain"), notes))
+    assert b.rc == 0, b.log
+    return b
+
+
+def test_ordinary_characters_in_titles_show_exactly_as_written(plain: Build) -> None:
+    home = plain.page("")
+    links = home.article.links()
+    for fname, title in PLAIN_TITLES.items():
+        url = fname.replace(".", "/") + "/"
+        page = plain.page(url)
+        assert page.title == f"{title} - Test KB"
+        assert page.h1() == title
+        topic = page.tree.find("div", cls="md-header__topic", **{"data-md-component": "header-topic"})
+        assert visible(topic) == " ".join(title.split())
+        assert (" ".join(title.split()), "./") in page.sidebar()
+        assert (" ".join(title.split()), url) in links
+        assert visible(page.article.find("p", cls="kb-desc")) == " ".join(f"About {title}".split())
+    kid = plain.page("amp/kid/")
+    assert visible(kid.tree.find("nav", cls="kb-breadcrumbs")) == "Home / A & B"
+    assert visible(plain.page("amp/").section("kb-children")) == f"{PLAIN_TITLES['amp.kid']} — About {PLAIN_TITLES['amp.kid']}"
+    # The footer: the next page's title in the text and in the label, each escaped once.
+    nxt = plain.page("amp/").tree.find("a", cls="md-footer__link--next")
+    assert visible(nxt.find("div", cls="md-ellipsis")) == PLAIN_TITLES["amp.kid"]
+    assert nxt.attrs["aria-label"] == f"Next: {PLAIN_TITLES['amp.kid']}"
+    assert ("A & B", "../amp/") in plain.page("lit/").section_links("kb-backlinks")
+    docs = json.loads((plain.site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    titles = {d["location"]: Html.parse(d["title"]).tree.text() for d in docs}
+    assert titles["amp/"] == "A & B" and titles["amp/kid/"] == PLAIN_TITLES["amp.kid"]
+    assert titles["lit/"] == PLAIN_TITLES["lit"]
+    for path in plain.site.rglob("*.html"):
+        assert "&amp;amp;" not in path.read_text(encoding="utf-8").replace("A &amp;amp; B", ""), path
