@@ -117,6 +117,10 @@ def run(spec: BlockSpec, ctx: DataContext) -> Table:
     chart_cols = [v for v in ([spec.x] if spec.x else []) + spec.y + ([spec.series] if spec.series else [])]
     for v in chart_cols:
         _need(v, shown, f"{spec.kind} ('{v.value}' must be among the shown columns)")
+    key_names = [_need(v, shown, "key (only shown columns)") for v in spec.key or ()]
+    if len(set(key_names)) != len(key_names):
+        v = next(v for i, v in enumerate(spec.key or ()) if v.value in key_names[:i])
+        raise _fail(v, f"key: '{v.value}' is listed twice", "data-bad-value")
     digits = {_need(v, shown, "round (only shown columns)"): d for v, d in spec.round}
     templates = {_need(v, shown, "format (only shown columns)"): t for v, t in spec.format}
 

@@ -11,6 +11,7 @@ import csv
 import html
 import io
 import math
+import re
 from typing import Any, Callable
 
 import numpy as np
@@ -21,6 +22,8 @@ from .engine import BlockError, Table
 
 MISSING = "\u2014"                     # an em dash: missing or not a finite number
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+TALL_ROWS = 15                         # a longer table scrolls in its box, under a header kept in view
+PROSE_CHARS = 40                       # a text column with a longer cell (prose, a URL) may wrap
 
 
 def esc(text: str) -> str:
@@ -66,21 +69,57 @@ def cell_text(v: Any, numeric: bool, digits: int | None, template: str | None) -
     return template.format(text) if template is not None else text
 
 
+_HYPHENATED = re.compile(r"[^\s<>/]*-[^\s<>/]*")
+
+
+def keep_names(escaped: str) -> str:
+    """Hyphenated names (llama2-70b, SE-ResNeXt101-32x4d) in a no-wrap span: a narrow column
+    wraps a cell at its spaces (or after the '/' of org/model), never inside a name.
+    Takes and returns escaped HTML."""
+    out = _HYPHENATED.sub(lambda m: f'<span class="kb-nb">{m.group()}</span>' if len(m.group()) > 1 else m.group(),
+                          escaped)
+    return out.replace("/<span", "/<wbr><span")
+
+
+def _classes(*names: str) -> str:
+    names = tuple(n for n in names if n)
+    return f' class="{" ".join(names)}"' if names else ""
+
+
+def _give(column: str, give_way: dict[str, int] | None) -> str:
+    order = (give_way or {}).get(column)
+    return f' data-kb-give="{order}"' if order else ""
+
+
+def _is_prose(values: Any) -> bool:
+    """A text column long enough to be prose or a URL may wrap; short ones (identifiers
+    such as inf2.48xlarge or llama2-70b) never wrap, so they are never broken mid-name."""
+    return any(isinstance(v, str) and len(v) > PROSE_CHARS for v in values)
+
+
 def render_table(table: Table, *, link: Callable[[str, str], str | None], href: Callable[[str], str],
-                 caption: str | None, download: str | None) -> tuple[str, set[str]]:
-    """The <table> (plus download link) and the fnames of the notes its cells link to."""
+                 caption: str | None, download: str | None,
+                 more: frozenset[str] = frozenset(),
+                 give_way: dict[str, int] | None = None) -> tuple[str, set[str]]:
+    """The <table> (plus download link) and the fnames of the notes its cells link to.
+
+    Columns in `more` are marked kb-more: the browser hides them behind a toggle when the
+    table is too wide; on a screen too narrow even then, the key columns in `give_way` are
+    hidden too, 1 first (their header says so in data-kb-give). Cells are separated by line breaks, which browsers ignore in a table
+    but the search index reads as spaces (no 'inf1.xlarge1179' tokens)."""
     df = table.frame
     linked: set[str] = set()
     cols = list(df.columns)
     numeric = [_is_number_column(df[c]) for c in cols]
     values = [df[c].to_numpy(dtype=object) for c in cols]
+    extra = ["kb-more" if c in more else "" for c in cols]
+    wrap = ["kb-wrap" if not numeric[j] and _is_prose(values[j]) else "" for j in range(len(cols))]
     lines = ["<table>"]
     if caption:
         lines.append(f"<caption>{esc(caption)}</caption>")
-    num_cls = ' class="kb-num"'
-    lines.append("<thead><tr>" + "".join(
-        f'<th scope="col"{num_cls if num else ""}>{esc(c)}</th>' for c, num in zip(cols, numeric))
-        + "</tr></thead>")
+    lines.append("<thead><tr>\n" + "\n".join(
+        f'<th scope="col"{_classes("kb-num" if num else "", x)}{_give(c, give_way)}>{esc(c)}</th>'
+        for c, num, x in zip(cols, numeric, extra)) + "\n</tr></thead>")
     lines.append("<tbody>")
     for r in range(len(df)):
         cells = []
@@ -93,26 +132,35 @@ def render_table(table: Table, *, link: Callable[[str, str], str | None], href: 
                 raise BlockError(f"format: template {tmpl.value!r} does not fit {v!r} in column '{c}' ({e})",
                                  tmpl.line, tmpl.col, "data-bad-format") from None
             if text is None:
-                cls = ' class="kb-num kb-missing"' if numeric[j] else ' class="kb-missing"'
+                cls = _classes("kb-num" if numeric[j] else "", "kb-missing", extra[j])
                 cells.append(f"<td{cls}>{MISSING}</td>")
                 continue
-            inner = esc(text)
+            inner = esc(text) if numeric[j] or wrap[j] else keep_names(esc(text))
             key = plain_number(v) if numeric[j] else str(v)
             fname = link(c, key)
             if fname:
                 linked.add(fname)
                 inner = f'<a href="{html.escape(href(fname), quote=True)}">{inner}</a>'
             if numeric[j]:
-                cells.append(f'<td class="kb-num" data-sort-value="{float(v)!r}">{inner}</td>')
+                cells.append(f'<td{_classes("kb-num", extra[j])} data-sort-value="{float(v)!r}">{inner}</td>')
             else:
-                cells.append(f"<td>{inner}</td>")
-        lines.append("<tr>" + "".join(cells) + "</tr>")
+                cells.append(f"<td{_classes(wrap[j], extra[j])}>{inner}</td>")
+        lines.append("<tr>\n" + "\n".join(cells) + "\n</tr>")
     lines.append("</tbody>")
     lines.append("</table>")
+    lines = _scroll_box(lines, caption or "Table", tall=len(df) > TALL_ROWS)
     if download:
         name = html.escape(download, quote=True)
         lines.append(f'<p class="kb-download"><a href="{name}" download="{name}">Download these rows (CSV)</a></p>')
     return "\n".join(lines), linked
+
+
+def _scroll_box(table_lines: list[str], label: str, *, tall: bool) -> list[str]:
+    """The table inside its own scroll box (a focusable region, so keys scroll it too); the
+    outer frame carries the fade that says more columns lie to the right."""
+    return [f'<div class="kb-frame{" kb-tall" if tall else ""}">',
+            f'<div class="kb-scroll" tabindex="0" role="region" aria-label="{esc(label)}">',
+            *table_lines, "</div>", "</div>"]
 
 
 def defuse(text: str) -> str:

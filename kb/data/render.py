@@ -12,9 +12,11 @@ from . import engine
 from .chart import chart_lines, render_svg
 from .context import DataContext
 from .html import download_csv, esc, render_table
+from .keycols import give_way_order, key_columns
 from .spec import BlockSpec, parse_spec
 
 KINDS = ("table", "chart")
+WIDE_COLUMNS = 7   # a table with more columns lets its page use the screen's whole width
 
 
 @dataclass
@@ -71,9 +73,13 @@ def render_block(kind: str, body: str, ctx: DataContext, *, note_path: str, body
     try:
         table = _evaluate(kind, body, spec, ctx)
         caption = spec.caption if kind == "table" else None
-        table_html, linked = render_table(table, link=ctx.links_for, href=href, caption=caption, download=download)
+        shown = list(table.frame.columns)
+        key = key_columns(spec, shown, ctx.links.columns())
+        table_html, linked = render_table(table, link=ctx.links_for, href=href, caption=caption, download=download,
+                                          more=frozenset(shown) - set(key), give_way=give_way_order(key))
         if kind == "table":
-            out = f'<div class="kb-data kb-table" id="{bid}">\n{table_html}\n</div>'
+            wide = " kb-wide" if len(shown) > WIDE_COLUMNS else ""
+            out = f'<div class="kb-data kb-table{wide}" id="{bid}">\n{table_html}\n</div>'
         else:
             svg = render_svg(table.frame, spec, bid)
             cap = f"<figcaption>{esc(spec.caption)}</figcaption>" if spec.caption else ""

@@ -23,7 +23,7 @@ from . import expr as exprmod
 
 T = TypeVar("T")
 
-DATA_KEYS = ("source", "merge", "where", "derive", "columns", "sort", "head", "limit",
+DATA_KEYS = ("source", "merge", "where", "derive", "columns", "key", "sort", "head", "limit",
              "round", "format", "caption", "download")
 CHART_KEYS = ("x", "y", "series", "kind", "log_x", "log_y", "title")
 CHART_KINDS = ("line", "bar", "scatter")
@@ -55,6 +55,7 @@ class BlockSpec:
     where: Val[exprmod.Expr] | None = None
     derive: list[tuple[Val[str], Val[exprmod.Expr]]] = field(default_factory=list)
     columns: list[Val[str]] | None = None
+    key: list[Val[str]] | None = None           # columns always in view; None: chosen by kb.data.keycols
     sort: list[Val[str]] = field(default_factory=list)
     head_by: list[Val[str]] = field(default_factory=list)
     head_n: Val[int] | None = None
@@ -248,6 +249,9 @@ class _Parser:
 
     def key_columns(self, spec: BlockSpec, node: Node) -> None:
         spec.columns = self.names(node, "columns")
+
+    def key_key(self, spec: BlockSpec, node: Node) -> None:
+        spec.key = self.names(node, "key")
 
     def key_sort(self, spec: BlockSpec, node: Node) -> None:
         spec.sort = self.names(node, "sort")
