@@ -24,6 +24,9 @@ from .theme_memo import BlockMemo
 log = logging.getLogger("mkdocs.plugins.kb")
 
 ASSETS = ("kb.css", "kb-tables.css", "kb-tables.js")
+# Markdown as Dendron's preview reads it (CommonMark lists, footnotes), whatever the vault's
+# mkdocs.yml lists.
+MARKDOWN_EXTENSIONS = ("kb.commonmark", "footnotes")
 
 
 class KbAdapter:
@@ -32,6 +35,9 @@ class KbAdapter:
 
     # -- config -------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        for ext in MARKDOWN_EXTENSIONS:
+            if ext not in config.markdown_extensions:
+                config.markdown_extensions.append(ext)
         try:    # a `kb rename` killed midway is finished first (see kb.journal)
             line = recover_for_build(config.config_file_path, config.docs_dir)
         except (JournalError, OSError) as e:

@@ -1,0 +1,172 @@
+"""Lists as CommonMark writes them, read right by Python-Markdown.
+
+Dendron previews notes with remark (CommonMark): a nested list is indented to its parent's
+text (2 spaces under `- `, 3 under `1. `), and a list may follow a paragraph line with no
+blank line between. Python-Markdown nests at 4 spaces a level and wants the blank line, so
+such lists render flat or as a paragraph. This preprocessor rewrites each list line's indent
+to Python-Markdown's (4 per level, the item's text and blocks moved with it, code included,
+unchanged inside) and adds the blank lines Python-Markdown needs:
+  - before a list that interrupts a top-level paragraph (as CommonMark allows);
+  - before an item that closes a nested list which held a blank line (Python-Markdown
+    would otherwise take the item into that nested list);
+  - before a block that ends a list without one (a heading after an item).
+With `sane_lists` (registered beside it) a change of list type starts a new list, as in
+CommonMark. Nothing outside lists changes; fenced code outside lists is passed over whole.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from markdown import Markdown
+from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
+
+_MARKER_RE = re.compile(r"(?P<ind> *)(?P<m>[-*+]|\d{1,9}[.)])(?P<sp> +|$)(?P<rest>.*)")
+_HR_RE = re.compile(r" {0,3}([-*_])(?: *\1){2,} *$")
+_FENCE_RE = re.compile(r"(?P<ind> *)(?P<f>`{3,}|~{3,})(?P<info>.*)")
+# Lines that start a block of their own: never the lazy continuation of a paragraph.
+_BLOCK_START_RE = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|>|<[A-Za-z/!?])")
+
+
+@dataclass
+class _Item:
+    content: int        # the column of the item's text, as written (CommonMark's rule)
+    new: int            # the column Python-Markdown reads it at: 4 per level
+    blank: bool = False  # a blank line has been seen inside the item
+    ordered: bool = False
+
+
+def _is_marker(line: str) -> re.Match | None:
+    m = _MARKER_RE.match(line)
+    if m is None or _HR_RE.match(line):
+        return None
+    return m
+
+
+def normalize_lists(text: str) -> str:
+    """The text with its lists indented and separated as Python-Markdown needs."""
+    if not any(c in text for c in "-*+") and not re.search(r"\d[.)]", text):
+        return text
+    return "\n".join(normalize_lines(text.split("\n")))
+
+
+def normalize_lines(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    stack: list[_Item] = []
+    fence: tuple[str, int, int] | None = None    # the open fence: its run, indent as written, indent now
+    prev = "blank"        # what the last line was: blank, para (paragraph text), item (an item's first line), other
+    for raw in lines:
+        line = raw.expandtabs(4) if "\t" in raw[:len(raw) - len(raw.lstrip())] else raw
+        if fence is not None:
+            run, was, now = fence
+            lead = len(line) - len(line.lstrip(" "))
+            if stack and line.strip() and lead < stack[-1].content:
+                # The item ends, and the fence with it (CommonMark): Python-Markdown needs the closing line.
+                out.append(" " * now + run)
+                fence = None
+                prev = "fenced"
+        if fence is not None:
+            body = line[min(lead, was):]
+            out.append((" " * now + body) if line.strip() else "")
+            stripped = line.strip()
+            if stripped.startswith(run[0] * len(run)) and not stripped.strip(run[0]):
+                fence = None
+                prev = "fenced"      # Python-Markdown reads a line straight after it into its paragraph
+                continue
+            prev = "other"
+            continue
+        if not line.strip():
+            out.append("")
+            for item in stack:
+                item.blank = True
+            prev = "blank"
+            continue
+        if prev == "fenced":
+            out.append("")
+            prev = "blank"
+        ind = len(line) - len(line.lstrip(" "))
+        m = _is_marker(line)
+        base = stack[-1].content if stack else 0
+        if m is not None and ind - base >= 4 and not (stack and ind >= stack[-1].content):
+            m = None                     # indented code, or a paragraph's text
+        if m is not None and prev == "para" and not _may_interrupt(m):
+            m = None                     # "2. x" inside a paragraph is text
+        lazy = (m is None and prev in ("para", "item") and not _BLOCK_START_RE.match(line)
+                and not _FENCE_RE.match(line) and not _HR_RE.match(line))
+        # Close the items this line is not inside (a lazy continuation line stays in the paragraph).
+        closed: list[_Item] = []
+        while stack and ind < stack[-1].content and not lazy:
+            closed.append(stack.pop())
+        if m is not None:
+            level = len(stack)
+            if level == 0 and not closed and prev in ("para", "other"):
+                out.append("")           # a list straight after a paragraph (or heading...) line
+            elif closed and out and out[-1] != "" and (
+                    any(i.blank for i in closed) or closed[-1].ordered != m["m"][0].isdigit()):
+                out.append("")           # leaving a list that held a blank line, or a change of list type
+            marker = m["m"] if m["m"][-1] not in ")" else m["m"][:-1] + "."
+            col = 4 * level
+            rest = m["rest"]
+            sp = len(m["sp"])
+            content = ind + len(m["m"]) + (sp if 0 < sp <= 4 else 1)
+            if sp > 4 and rest:          # 5+ spaces: the text is indented code inside the item
+                rest = " " * (sp - 1) + rest
+            out.append(" " * col + marker + (" " + rest if rest else ""))
+            stack.append(_Item(content, col + 4, ordered=m["m"][0].isdigit()))
+            prev = "item" if rest else "blank"
+            continue
+        if closed and not stack and prev != "blank":
+            out.append("")               # a block that ends a list needs a blank line before it
+        if stack:
+            top = stack[-1]
+            extra = ind - top.content
+            col = top.new + (extra if extra >= 4 else 0)     # 4 more: indented code in the item
+            if closed and prev != "blank":
+                out.append("")           # after a nested list, or Python-Markdown reads it into that list
+            text = line.lstrip(" ")
+            out.append(" " * col + text)
+            f = _FENCE_RE.match(line)
+            if f is not None and ind - top.content < 4:
+                fence = (f["f"], ind, col)
+                prev = "other"
+            else:
+                prev = "para" if not _BLOCK_START_RE.match(line) and not _HR_RE.match(line) else "other"
+            continue
+        out.append(line)
+        f = _FENCE_RE.match(line)
+        if f is not None and ind < 4 and not (f["f"][0] == "`" and "`" in f["info"]):
+            fence = (f["f"], ind, ind)
+            prev = "other"
+        elif ind >= 4 and prev == "blank":
+            prev = "other"               # indented code
+        else:
+            prev = "para" if not _BLOCK_START_RE.match(line) and not _HR_RE.match(line) else "other"
+    if fence is not None:        # unclosed: code to the end (CommonMark); Python-Markdown needs the line
+        out.append(" " * fence[2] + fence[0])
+    return out
+
+
+def _may_interrupt(m: re.Match) -> bool:
+    """CommonMark: a list interrupts a paragraph only with text, and an ordered one only from 1."""
+    if not m["rest"].strip():
+        return False
+    return not m["m"][0].isdigit() or m["m"][:-1] == "1"
+
+
+class _ListPreprocessor(Preprocessor):
+    def run(self, lines: list[str]) -> list[str]:
+        return normalize_lines(lines)
+
+
+class CommonMarkLists(Extension):
+    """Registers the list preprocessor (after whitespace is normalised, before code fences and
+    HTML blocks are taken out) and `sane_lists`."""
+
+    def extendMarkdown(self, md: Markdown) -> None:
+        md.preprocessors.register(_ListPreprocessor(md), "kb_commonmark_lists", 27)
+        md.registerExtensions(["sane_lists"], {})
+
+
+def makeExtension(**kwargs) -> CommonMarkLists:  # noqa: N802 (Python-Markdown's name)
+    return CommonMarkLists(**kwargs)

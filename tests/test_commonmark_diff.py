@@ -1,0 +1,292 @@
+"""Differential test: our Markdown pipeline gives the block structure that CommonMark (what
+Dendron's preview, remark, follows) gives, on every note body of both Dendron corpora (when
+present beside the project) and on generated cases.
+
+Reference: markdown-it-py in CommonMark mode with GFM tables and mdit-py-plugins' footnotes.
+Ours: Python-Markdown with the extensions of the project's mkdocs.yml and those the hook adds
+(kb.commonmark lists, footnotes). Compared: the tree of block elements (lists and their
+nesting, list items, paragraphs, headings, block quotes, code blocks, tables, rules,
+footnotes), not text or attributes.
+
+Excluded, with why:
+- Dendron syntax that is not Markdown (wikilinks, embeds, block anchors `^id`, `{{fm.x}}`,
+  `#tags` and `@users`, which Python-Markdown would read as headings at a line's start):
+  replaced by the same plain word on both sides before rendering; the site renders them
+  itself (tests/test_site_links.py).
+- Whether a list item's text sits in a <p> (tight or loose lists): Python-Markdown decides it
+  per item, CommonMark per list; only spacing differs, not structure. <p> directly in <li>
+  is not compared.
+- Notes holding raw HTML blocks, MkDocs syntax (admonitions `!!!`, `???`, attribute lists
+  `{: }`), or lines indented with tabs inside lists: they are not CommonMark documents
+  (HTML blocks follow other rules in Python-Markdown, which MkDocs sites rely on).
+- Setext headings (`Title` over `===`) and indented code directly after a paragraph:
+  Python-Markdown's own rules, not touched by the list pass.
+"""
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import markdown
+import pytest
+import yaml
+
+markdown_it = pytest.importorskip("markdown_it", reason="markdown-it-py is in the test extra")
+footnote = pytest.importorskip("mdit_py_plugins.footnote", reason="mdit-py-plugins is in the test extra")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "corpora"
+CORPORA = {"dendron-site": SHARED / "dendron-site" / "vault", "dendron-handbook": SHARED / "dendron-handbook" / "vault"}
+
+_DENDRON_RE = re.compile(r"!?\[\[[^\[\]\n]+\]\]|\{\{\s*fm\.[^}]*\}\}|(?:^|(?<=[ \t(\[]))[#@][A-Za-z][\w\-./]*|(?<=[ \t])\^[A-Za-z0-9][\w-]*[ \t]*$|^\^[A-Za-z0-9][\w-]*[ \t]*$",
+                         re.M)
+_NOT_COMMONMARK_RE = re.compile(r"^ {0,3}(?:<(?!!--)[A-Za-z/]|!!!|\?\?\?)|\{:|^\s*\t", re.M)
+_SETEXT_RE = re.compile(r"^\S.*\n {0,3}(?:=+|-+)[ \t]*$", re.M)
+
+
+def _extensions() -> tuple[list, dict]:
+    cfg = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    names, configs = [], {}
+    for ext in cfg.get("markdown_extensions", []):
+        if isinstance(ext, dict):
+            (name, conf), = ext.items()
+            names.append(name)
+            configs[name] = conf or {}
+        else:
+            names.append(ext)
+    from kb.mkdocs_adapter import MARKDOWN_EXTENSIONS    # what the hook adds to any vault's config
+    names += [e for e in MARKDOWN_EXTENSIONS if e not in names]
+    configs.get("toc", {}).pop("permalink", None)
+    return names, configs
+
+
+_NAMES, _CONFIGS = _extensions()
+
+
+def ours(text: str) -> str:
+    return markdown.Markdown(extensions=_NAMES, extension_configs=_CONFIGS).convert(text)
+
+
+_MDIT = markdown_it.MarkdownIt("commonmark").enable("table").use(footnote.footnote_plugin)
+
+
+def reference(text: str) -> str:
+    return _MDIT.render(text)
+
+
+BLOCKS = {"ul", "ol", "li", "p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "hr"}
+
+
+class _Skeleton(HTMLParser):
+    """The tree of block elements as a string: `ul(li(p)li)p`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.out: list[str] = []
+        self.stack: list[str | None] = []      # open tags: their name where it counts, else None
+        self.code = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        cls = a.get("class") or ""
+        if tag in ("section", "div") and "footnote" in cls:
+            name = "footnotes"
+        elif tag == "hr" and ("footnotes-sep" in cls or self._footnote_hr):
+            name = None
+        elif tag in BLOCKS and not self.code and not (tag == "p" and self._parent() == "li"):
+            name = tag
+        else:
+            name = None
+        if tag == "pre":
+            self.code += 1
+        if tag == "hr":     # void
+            if name:
+                self.out.append("hr")
+            return
+        self.stack.append(name)
+        if name:
+            self.out.append(name + "(")
+
+    @property
+    def _footnote_hr(self) -> bool:
+        return False
+
+    def _parent(self) -> str | None:
+        return next((n for n in reversed(self.stack) if n), None)
+
+    def handle_endtag(self, tag):
+        if tag == "hr" or not self.stack:
+            return
+        if tag == "pre":
+            self.code -= 1
+        name = self.stack.pop()
+        if name:
+            self.out.append(")")
+
+
+def skeleton(html: str) -> str:
+    html = re.sub(r'<div class="footnote">\s*<hr />', '<div class="footnote">', html)
+    p = _Skeleton()
+    p.feed(html)
+    return "".join(p.out).replace("()", "")
+
+
+def _body(text: str) -> str:
+    if text.startswith("---"):
+        m = re.match(r"---[ \t]*\r?\n.*?\r?\n---[ \t]*(?:\r?\n|$)", text, re.S)
+        if m:
+            text = text[m.end():]
+    text = text.replace("\r\n", "\n")
+    return _DENDRON_RE.sub("dendronref", text)
+
+
+def comparable(body: str) -> bool:
+    return not _NOT_COMMONMARK_RE.search(body) and not _SETEXT_RE.search(body)
+
+
+def differs(body: str) -> tuple[str, str] | None:
+    a, b = skeleton(ours(body)), skeleton(reference(body))
+    return None if a == b else (a, b)
+
+
+# -- generated cases: each a CommonMark construct the vaults use -----------------------------
+CASES = {
+    "two-space nested": "- a\n  - b\n    - c\n- d\n",
+    "ordered, three-space nested": "1. a\n   - b\n2. c\n   1. d\n",
+    "list after a paragraph line": "Intro:\n- a\n- b\n\nMore.\n",
+    "ordered list after a paragraph line": "Steps:\n1. one\n2. two\n",
+    "2. inside a paragraph is text": "In the year\n2. not a list\n",
+    "list type change": "- a\n- b\n\n1. x\n2. y\n",
+    "loose nested then sibling": "- a\n\n  - b\n- c\n",
+    "nested list with a blank then sibling": "- a\n  - b\n\n  - c\n- d\n",
+    "paragraph in an item": "- a\n\n  more text\n- b\n",
+    "code in an item": "1. run\n   ```sh\n   make\n     x\n   ```\n2. done\n",
+    "heading ends a list": "- a\n# H\n- b\n",
+    "lazy continuation": "- a\ncontinued\n- b\n",
+    "four-space nested": "- a\n    - b\n- c\n",
+    "deep mixed": "- a\n  1. b\n     - c\n  2. d\n- e\n",
+    "star and plus": "* a\n  + b\n* c\n",
+    "footnotes": "Text[^1] and more[^n].\n\n[^1]: First with dendronref.\n[^n]: Second.\n",
+    "rule is not a list": "- a\n\n* * *\n\n- b\n",
+    "table": "| a | b |\n|---|---|\n| 1 | 2 |\n",
+    "fence holding list markers": "```\n- a\n  - b\n```\n- c\n",
+}
+
+
+@pytest.mark.xfail(reason="lists inside block quotes are not rewritten by the list pass yet", strict=True)
+def test_list_in_a_quote() -> None:
+    assert differs("> quoted\n> - a\n\nafter\n") is None
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_generated_case(name: str) -> None:
+    body = CASES[name]
+    assert comparable(body)
+    assert differs(body) is None, differs(body)
+
+
+def test_list_pass_leaves_code_untouched() -> None:
+    from kb.commonmark import normalize_lists
+    text = "```\n- a\n  - b\n```\n\n    - indented code\n"
+    assert normalize_lists(text) == text
+
+
+# Known differences, per note: lists that the list pass does not yet bring to CommonMark's
+# structure. The kinds seen: a change of bullet character (`-` to `*`) starting a new list,
+# lists and headings inside block quotes or list items, and nesting deeper than Python-Markdown
+# follows after a blank line. Any other note that differs fails the test; a note of this list
+# that no longer differs fails it too (then remove it from here).
+KNOWN: set[str] = {
+    "dendron-handbook/area.growth.ref.writing-style-guide-announcement.md",
+    "dendron-handbook/area.growth.sop.social-media.temp.daily-routine-checklist.md",
+    "dendron-handbook/area.product.sop.early-seed-release.md",
+    "dendron-handbook/area.product.sop.weekly-release-notes.checklist.md",
+    "dendron-handbook/area.product.sop.weekly-release-notes.md",
+    "dendron-handbook/area.team.sop.onboarding.first-week.md",
+    "dendron-handbook/area.team.sop.onboarding.workspace-setup.md",
+    "dendron-handbook/area.team.sop.setup-codespaces.md",
+    "dendron-handbook/handbook.company.key-principles.md",
+    "dendron-handbook/handbook.people.remote-work.md",
+    "dendron-handbook/handbook.sop.communication.md",
+    "dendron-handbook/handbook.sop.pruning-repotting.md",
+    "dendron-handbook/handbook.sop.sop.md",
+    "dendron-handbook/templates.people.onboarding.md",
+    "dendron-handbook/templates.weekly-planning.gdoc.md",
+    "dendron-handbook/templates.weekly-planning.lead.md",
+    "dendron-site/changelog.md",
+    "dendron-site/changelog.release.2021-10-26.md",
+    "dendron-site/changelog.release.2021-11-02.md",
+    "dendron-site/changelog.release.2022-03-22.md",
+    "dendron-site/changelog.release.2022-03-29.md",
+    "dendron-site/changelog.release.2022-04-05.md",
+    "dendron-site/changelog.release.2022-04-12.md",
+    "dendron-site/changelog.release.2022-04-19.md",
+    "dendron-site/changelog.release.2022-04-26.md",
+    "dendron-site/community.events.office-hours.2021.06.06.md",
+    "dendron-site/community.events.office-hours.2021.06.13.md",
+    "dendron-site/community.events.office-hours.2021.07.11.md",
+    "dendron-site/community.events.office-hours.2021.09.12.md",
+    "dendron-site/community.events.office-hours.2022.01.05.md",
+    "dendron-site/community.events.office-hours.2022.02.16.md",
+    "dendron-site/community.events.reading-series.2022.05.31.md",
+    "dendron-site/community.events.reading-series.2022.09.20.md",
+    "dendron-site/dendron.guides.troubleshooting.keyboard-shortcut-change.changelog.md",
+    "dendron-site/dendron.guides.troubleshooting.md",
+    "dendron-site/dendron.guides.workflows.private-shared-setup.md",
+    "dendron-site/dendron.ref.config.md",
+    "dendron-site/dendron.roadmap.project.n.2020.multi-vault.md",
+    "dendron-site/dendron.testimonials.jack.md",
+    "dendron-site/dendron.testimonials.ryan.md",
+    "dendron-site/dendron.topic.dev.cli.create-test-vault.md",
+    "dendron-site/dendron.topic.git.md",
+    "dendron-site/dendron.topic.links.block-link.md",
+    "dendron-site/dendron.topic.links.wiki-link.md",
+    "dendron-site/dendron.topic.lookup.find.md",
+    "dendron-site/dendron.topic.pod-v2.config.md",
+    "dendron-site/dendron.topic.pod-v2.quickstart.md",
+    "dendron-site/dendron.topic.pod-v2.ref.builtin.markdown.export.md",
+    "dendron-site/dendron.topic.pod.builtin.markdown.export.md",
+    "dendron-site/dendron.topic.publish-legacy.advanced.md",
+    "dendron-site/dendron.topic.publish-legacy.cook.md",
+    "dendron-site/dendron.topic.publish.config.giscus.md",
+    "dendron-site/dendron.topic.publish.config.github.md",
+    "dendron-site/dendron.topic.publish.cook.github-action-with-private-vaults.md",
+    "dendron-site/dendron.topic.publish.trouble.md",
+    "dendron-site/dendron.topic.refactoring.commands.merge-note.md",
+    "dendron-site/dendron.topic.refactoring.commands.move-note.md",
+    "dendron-site/dendron.topic.refactoring.commands.move-selection-to.md",
+    "dendron-site/dendron.topic.refactoring.commands.rename-note.md",
+    "dendron-site/dendron.topic.schema.create-from-hierarchy.md",
+    "dendron-site/dendron.topic.special-notes.proxy-note.md",
+    "dendron-site/dendron.topic.theme.publish.quickstart.md",
+    "dendron-site/dendron.topic.vaults.config.md",
+    "dendron-site/dendron.tutorial.linking-notes.md",
+    "dendron-site/dendron.tutorial.taking-notes.md",
+    "dendron-site/tags.feature.import.md",
+    "dendron-site/tags.feature.markdown.preview.md",
+    "dendron-site/templates.tags.feature.md",
+    "dendron-site/tutorial.main.taking-notes.md",
+    "dendron-site/tutorial.no-refactor.taking-notes.md",
+    "dendron-site/tutorial.original.taking-notes.md",
+}
+
+
+@pytest.mark.parametrize("corpus", sorted(CORPORA))
+def test_corpus_notes(corpus: str) -> None:
+    vault = CORPORA[corpus]
+    if not vault.is_dir():
+        pytest.skip(f"the {corpus} corpus is not beside the project")
+    failures, compared = {}, 0
+    for path in sorted(vault.glob("*.md")):
+        body = _body(path.read_text(encoding="utf-8", errors="replace"))
+        if not comparable(body):
+            continue
+        compared += 1
+        d = differs(body)
+        key = f"{corpus}/{path.name}"
+        if (d is not None) != (key in KNOWN):
+            failures[key] = d or ("same", "same: remove it from KNOWN")
+    assert compared > 100
+    assert not failures, f"{len(failures)} of {compared} notes differ: " + "\n".join(
+        f"{k}:\n  ours {a}\n  ref  {b}" for k, (a, b) in list(failures.items())[:15])
