@@ -409,7 +409,16 @@ def read_keyed(path: str | Path) -> tuple[bytes, StatKey]:
 
 
 def read_text(path: str | Path) -> str:
-    return read_bytes(path).decode("utf-8", errors="replace")
+    return decode_note(read_bytes(path))
+
+
+def decode_note(data: bytes) -> str:
+    """A note's text, its line ends read as LF: CRLF (and CR) files are common in vaults edited on
+    Windows, and every pattern here (block anchors ending a line, headings, fences) reads '\n'."""
+    text = data.decode("utf-8", errors="replace")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 def load_note(path: Path, rel: str) -> Note:
@@ -419,7 +428,7 @@ def load_note(path: Path, rel: str) -> Note:
     hit = _CACHE.get(path)
     if hit and hit[0] == key:
         return hit[1]
-    note = parse_note(path, rel, data.decode("utf-8", errors="replace"))
+    note = parse_note(path, rel, decode_note(data))
     note.digest = key
     _CACHE[path] = (key, note)
     return note
@@ -511,7 +520,7 @@ def _parsed(files: list[tuple[str, str]], cached: bool) -> list[Parsed]:
     out = []
     for path, rel in files:
         data, key = read_keyed(path)     # not load_note: a check runs once, no reuse
-        note = parse_note(path, rel, data.decode("utf-8", errors="replace"))
+        note = parse_note(path, rel, decode_note(data))
         if cached:
             note.digest = digest(data)
         found = outline(note.body, REPLACED_KINDS)
