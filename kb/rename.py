@@ -308,8 +308,7 @@ def apply_plan(plan: RenamePlan) -> None:
                     raise OSError(f"forced failure after {done} file operations ({FAIL_AFTER_ENV})")
                 journal.put(entry, entry.after)
                 done += 1
-            for folder in {e.path.parent for e in entries}:
-                journal.fsync_dir(folder)      # the new names are durable before the journal goes
+            journal.settle(entries)      # durable before the journal goes
         except BaseException as e:
             extra = _roll_back(root, entries)
             raise RenameFailed(f"rename failed after {done} file operations: {e}{extra}") from e

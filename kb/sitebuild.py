@@ -152,10 +152,10 @@ def _recover(project: Project, site: Path) -> None:
         olds = [p for kind, p in strays if kind == "old" and p.is_dir() and not p.is_symlink()]
         if olds:
             os.rename(olds[-1], site)
-            faults.step()
-            strays = [(k, p) for k, p in strays if p != olds[-1]]
             print(f"kb build: put back {project.rel(site)} from {olds[-1].name}, left there by a build "
                   f"that was killed", file=sys.stderr)
+            faults.step()
+            strays = [(k, p) for k, p in strays if p != olds[-1]]
     for _kind, path in strays:
         _remove(path)
         faults.step()
