@@ -126,11 +126,17 @@ class KbAdapter:
         fname = _fname(page)
         if self.site is None or fname not in self.site.pages:
             return markdown
+        # Material trusts page.meta: it writes `description`, `author`, `subtitle`, the search's
+        # `tags` into pages raw and picks the page's template by `template`. Frontmatter is
+        # Dendron's (other keys are ignored): MkDocs sees only what kb puts there, escaped.
+        kb_page = self.site.hierarchy.pages[fname]
+        page.meta.clear()
         # The title MkDocs shows in <title>, the header, the footer and search: Dendron's, not the
         # file name's. Material writes page titles as HTML, raw in some places and through `| e`
         # in others: escaped once here, as Markup so that `| e` leaves it as it is.
-        kb_page = self.site.hierarchy.pages[fname]
         page.meta["title"] = Markup(html.escape(kb_page.title))
+        if kb_page.note is not None and kb_page.note.tags:     # search shows a result's tags as HTML
+            page.meta["tags"] = [html.escape(t) for t in kb_page.note.tags]
         if kb_page.kind != "note":   # stubs, tag and user pages only list links: keep search to notes
             page.meta["search"] = {"exclude": True}
         return self.site.pages[fname].markdown   # '' for generated pages: their HTML comes in on_page_content

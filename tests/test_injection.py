@@ -61,7 +61,11 @@ def hostile_project(dest: Path) -> Path:
                      id=_yaml("evilid"), title=_yaml(HOSTILE), desc=_yaml(f"{IMG} [x]({JS}) {{{{fm.custom}}}} [[root]]"),
                      tags=json.dumps([IMG, "<b>bold", "x\" onclick=\"alert(13)"]),
                      aliases=json.dumps([HOSTILE]), custom=_yaml(f"{TAG} [click]({JS}) <{JS}>"),
-                     nested=json.dumps({"key": IMG})),
+                     nested=json.dumps({"key": IMG}), description=_yaml(HOSTILE), author=_yaml(HOSTILE),
+                     subtitle=_yaml(HOSTILE)),
+        # Keys Material reads from page.meta: a template of its choosing and where it sends the reader.
+        "redirector": note("Material would make this a redirect page.\n", id="redirector", title="Redirector",
+                           template="redirect.html", location=_yaml("javascript:alert(15)")),
         "evil.child": note("A child.\n", id="evilchild", title=_yaml("Child " + TAG),
                            desc=_yaml(IMG)),
         EVIL_FNAME: note("Named by a hostile file name.\n", id=_yaml("idwith\"<b>quote")),
@@ -204,11 +208,11 @@ def search_markup(site: Path) -> list[str]:
     docs = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
     bad = []
     for d in docs:
-        for key in ("title", "text"):
-            for tag in re.findall(r"<\s*(/?[^\s>/]*)([^>]*)>", d[key]):
+        for key, value in [("title", d["title"]), ("text", d["text"]), *(("tags", t) for t in d.get("tags", []))]:
+            for tag in re.findall(r"<\s*(/?[^\s>/]*)([^>]*)>", value):
                 name, rest = tag[0].lstrip("/").lower(), tag[1].strip()
                 if name not in SEARCH_TAGS or rest:
-                    bad.append(f"{d['location']} {key}: <{tag[0]}{tag[1]}> in {d[key][:160]!r}")
+                    bad.append(f"{d['location']} {key}: <{tag[0]}{tag[1]}> in {value[:160]!r}")
         if _bad_url(d["location"]):
             bad.append(f"location {d['location']!r}")
     return bad
@@ -240,6 +244,8 @@ def test_search_index_holds_inert_text(hostile: Build) -> None:
     # Titles are HTML text, as Material renders them: escaped once, shown as written.
     assert Html.parse(titles["evil/"]).tree.text() == HOSTILE
     assert Html.parse(titles["evil/child/"]).tree.text() == "Child " + TAG
+    tags = next(d["tags"] for d in docs if d["location"] == "evil/")    # Material shows them as HTML too
+    assert [Html.parse(t).tree.text() for t in tags] == [IMG, "<b>bold", "x\" onclick=\"alert(13)"]
 
 
 def test_hostile_title_shows_as_written_everywhere(hostile: Build) -> None:
@@ -268,6 +274,10 @@ def test_frontmatter_values_in_the_body_are_text(hostile: Build) -> None:
     assert f"{TAG} [click]({JS}) <{JS}> and {HOSTILE} and {IMG}." in body      # {{fm.KEY}}, nested keys too
     assert evil.article.find("h2", id="titlescriptalerttscript-clickjavascriptalert3-javascriptalert3") is not None
     assert [a for a in evil.article.find_all("a") if JS in a.attrs.get("href", "")] == []
+    # Keys Material would read from page.meta (description, author, template, location) are not its.
+    assert evil.tree.find("meta", name="description") is None and evil.tree.find("meta", name="author") is None
+    redirector = hostile.page("redirector/")
+    assert redirector.h1() == "Redirector" and redirector.tree.find("meta", **{"http-equiv": "refresh"}) is None
 
 
 def test_hostile_names_and_tags_are_text_and_paths(hostile: Build) -> None:
@@ -287,7 +297,7 @@ def test_hostile_names_and_tags_are_text_and_paths(hostile: Build) -> None:
 
 def test_hostile_ids_make_no_path_outside_notes(hostile: Build) -> None:
     notes = sorted(p.name for p in (hostile.site / "notes").iterdir())
-    assert notes == sorted(["datapage", "evilchild", "evilid", 'idwith"<b>quote', "root", "schemeid"])
+    assert notes == sorted(["datapage", "evilchild", "evilid", 'idwith"<b>quote', "redirector", "root", "schemeid"])
     assert not (hostile.proj / "escaped").exists() and not (hostile.site / "escaped").exists()
     for name, line in (("other", 2), ("traversal", 2)):
         assert any(f"notes/{name}.md:{line}:1: warning: id " in w and "[bad-id]" in w for w in hostile.warnings)
@@ -390,3 +400,65 @@ def test_ordinary_characters_in_titles_show_exactly_as_written(plain: Build) -> 
     assert titles["lit/"] == PLAIN_TITLES["lit"]
     for path in plain.site.rglob("*.html"):
         assert "&amp;amp;" not in path.read_text(encoding="utf-8").replace("A &amp;amp; B", ""), path
+
+
+# -- in a real browser: no dialog, even through search ------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--no-first-run", "--disable-sync"]
+HANDLERS = "[onerror],[onload],[onmouseover],[onclick],[onfocus]"
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (make browser installs "
+                    "Debian's chromium)")
+def test_hostile_pages_and_search_fire_no_dialog_in_a_browser(hostile: Build) -> None:
+    import functools
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):   # keep pytest output clean
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(hostile.site)))
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    dialogs: list[str] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+            pg = browser.new_page()
+            pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            pg.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base) else route.abort())
+            for url in ("", "evil/", "evil/child/", "other/", "data/page/", "x%3Cimg%20src%3Dx%20onerror%3Dalert%287%29%3E/",
+                        "tags/%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E/"):
+                pg.goto(base + url)
+                pg.wait_for_load_state("load")
+                assert pg.eval_on_selector_all(HANDLERS, "els => els.length") == 0, url
+            pg.goto(base + "notes/idwith%22%3Cb%3Equote/")      # a redirect: to the hostile note's page
+            pg.wait_for_url(base + "x%3Cimg%20src%3Dx%20onerror%3Dalert%287%29%3E/")
+            pg.wait_for_load_state("load")
+            pg.goto(base)
+            pg.locator("article a", has_text="onmouseover").first.click()      # instant navigation to the note
+            pg.locator("article h1", has_text="onmouseover").wait_for()
+            for query in ("onerror", HOSTILE):      # typed: every prefix renders its results
+                box = pg.locator("input.md-search__input")
+                box.click()
+                box.press("Control+a")
+                box.press("Backspace")
+                pg.keyboard.type(query, delay=15)
+                pg.wait_for_timeout(1500)
+                assert pg.eval_on_selector_all(HANDLERS, "els => els.length") == 0, query
+            pg.locator("input.md-search__input").press("Control+a")
+            pg.keyboard.type("onerror", delay=15)
+            pg.wait_for_selector(".md-search-result__item", timeout=15000)
+            titles = pg.eval_on_selector_all(".md-search-result__item h1", "els => els.map(e => e.textContent)")
+            assert HOSTILE in titles                # found, and shown as text
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert dialogs == []
