@@ -34,43 +34,113 @@ def select(doc: Doc, ref: Ref) -> tuple[str | None, str | None]:
         if ref.block not in ids:
             return None, f'no block "^{ref.block}"'
         i = ids[ref.block]
-        start = i
-        # A block is the paragraph or list item ending in the anchor: walk back to a blank line.
-        while start > 0 and lines[start - 1].strip() and not lines[i].strip().startswith("^"):
-            start -= 1
-        if lines[i].strip().startswith("^"):   # anchor alone on a line: the block above it
-            end = i
-            start = i - 1
-            while start > 0 and lines[start - 1].strip():
-                start -= 1
-        else:
-            end = i + 1
-        if ref.anchor_end == "*":          # ^id:#* runs from the block to the end of the note
-            end = len(lines)
-        elif ref.anchor_end:
-            k2 = canonical(ref.anchor_end)
-            last = next((h for h in doc.headings if h.line > i and (canonical(h.text) == k2 or h.slug == ref.anchor_end)), None)
-            if last is None:
-                return None, f'no heading "{ref.anchor_end}" after "^{ref.block}"'
-            end = last.line
-        return "\n".join(lines[start:end]), None
+        start, end, indent = _block_span(lines, i)
+        if ref.anchor_end:
+            end, why = _range_end(doc, ref.anchor_end, i, "^" + ref.block, end)
+            if why:
+                return None, why
+        return _dedent(lines[start:end], indent), None
     hs = doc.headings
     key = canonical(ref.anchor or "")
     first = next((h for h in hs if canonical(h.text) == key or h.slug == ref.anchor or canonical(h.slug) == key), None)
     if first is None:
         return None, f'no heading "{ref.anchor}"'
-    if ref.anchor_end == "*":
-        end_line = len(lines)
-    elif ref.anchor_end:
-        k2 = canonical(ref.anchor_end)
-        last = next((h for h in hs if h.line > first.line and (canonical(h.text) == k2 or h.slug == ref.anchor_end)), None)
-        if last is None:
-            return None, f'no heading "{ref.anchor_end}" after "{ref.anchor}"'
-        end_line = last.line
+    if ref.anchor_end:
+        end_line, why = _range_end(doc, ref.anchor_end, first.line, ref.anchor or "", len(lines))
+        if why:
+            return None, why
     else:   # the section: up to the next heading of the same or a higher level
         nxt = next((h for h in hs if h.line > first.line and h.level <= first.level), None)
         end_line = nxt.line if nxt else len(lines)
-    return "\n".join(lines[first.line:end_line]).rstrip(), None
+    start = _skip_blocks(lines, first.line, end_line, _offset(ref.raw))
+    return "\n".join(lines[start:end_line]).rstrip(), None
+
+
+def _range_end(doc: Doc, anchor_end: str, after: int, start_name: str, default: int) -> tuple[int, str | None]:
+    """The line where a range ends (exclusive): `*` the end of the note, `^id` the end of that
+    block (included, as Dendron does), a heading the line before it."""
+    if anchor_end == "*":
+        return len(doc.lines), None
+    if anchor_end.startswith("^"):
+        j = doc.blocks.get(anchor_end[1:])
+        if j is None or j < after:
+            return default, f'no block "{anchor_end}" after "{start_name}"'
+        return _block_span(doc.lines, j)[1], None
+    k2 = canonical(anchor_end)
+    last = next((h for h in doc.headings if h.line > after and (canonical(h.text) == k2 or h.slug == anchor_end)), None)
+    if last is None:
+        return default, f'no heading "{anchor_end}" after "{start_name}"'
+    return last.line, None
+
+
+_ITEM_RE = re.compile(r"([ \t]*)(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+
+
+def _block_span(lines: list[str], i: int) -> tuple[int, int, int]:
+    """(start, end, indent) of the block whose anchor is on line i: a list item with its
+    sub-items and without its siblings (as Dendron embeds it), or else the paragraph."""
+    if lines[i].strip().startswith("^"):   # anchor alone on a line: the block above it
+        start = i - 1
+        while start > 0 and lines[start - 1].strip():
+            start -= 1
+        return max(start, 0), i, 0
+    item = i
+    while item >= 0 and lines[item].strip() and not _ITEM_RE.match(lines[item]):
+        item -= 1                          # from a continuation line back to its item's marker
+    m = _ITEM_RE.match(lines[item]) if item >= 0 and lines[item].strip() else None
+    if m is None:                          # a paragraph: back to a blank line
+        start = i
+        while start > 0 and lines[start - 1].strip():
+            start -= 1
+        return start, i + 1, 0
+    indent = len(m[1].expandtabs(4))
+    end = item + 1
+    while end < len(lines):
+        line = lines[end]
+        if not line.strip():
+            nxt = next((k for k in range(end + 1, len(lines)) if lines[k].strip()), None)
+            if nxt is None or _indent(lines[nxt]) <= indent:
+                break
+        elif _indent(line) <= indent:    # a sibling, or what follows the list
+            break
+        end += 1
+    return item, end, indent
+
+
+def _indent(line: str) -> int:
+    return len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
+
+
+def _dedent(lines: list[str], indent: int) -> str:
+    """The lines moved left by `indent` columns (an embedded item becomes a list of its own)."""
+    if not indent:
+        return "\n".join(lines)
+    return "\n".join(l.expandtabs(4)[min(indent, _indent(l)):] for l in lines)
+
+
+_OFFSET_RE = re.compile(r"#[^#:|]*?,(\d+)\s*(?::|$)")
+
+
+def _offset(raw: str) -> int:
+    """Dendron's `#heading,N`: the embed starts N blocks after the heading (1: without it)."""
+    m = _OFFSET_RE.search(raw)
+    return int(m[1]) if m else 0
+
+
+def _skip_blocks(lines: list[str], start: int, end: int, n: int) -> int:
+    """The line `n` blocks (the heading, then paragraphs and such between blank lines) after `start`."""
+    pos = start
+    for _ in range(n):
+        if pos >= end:
+            break
+        if lines[pos].lstrip().startswith("#"):
+            pos += 1
+        else:
+            while pos < end and lines[pos].strip():
+                pos += 1
+        while pos < end and not lines[pos].strip():
+            pos += 1
+    return pos
 
 
 _LIST_MARKER_RE = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+")
@@ -134,7 +204,17 @@ class Expander:
         for t in toks:
             out.append(body[pos:t.start])
             line_start = body.rfind("\n", 0, t.start) + 1
-            out.append(self._one(t.value, fname, stack, _continuation(body[line_start:t.start]), t.text))
+            prefix = body[line_start:t.start]
+            text = self._one(t.value, fname, stack, _continuation(prefix), t.text)
+            line_end = body.find("\n", t.end)
+            if not prefix.strip() and text and not body[t.end:line_end if line_end >= 0 else len(body)].strip():
+                # An embed alone on its line is a block: blank lines keep it from running into an
+                # embed (or text) on the next or the previous line.
+                if line_start >= 2 and body[line_start - 2] != "\n":
+                    text = "\n" + prefix + text      # the prefix alone makes a blank line
+                if 0 <= line_end < len(body) - 1 and body[line_end + 1] != "\n":
+                    text += "\n"
+            out.append(text)
             pos = t.end
         out.append(body[pos:])
         return "".join(out)

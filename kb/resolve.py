@@ -144,7 +144,8 @@ class Resolver:
                 return Target(fname, None, text, f'no heading "{ref.anchor}" in "{fname}"{hint}', "broken-anchor")
             if not ref.alias and not ref.fname:
                 text = h.text
-            if ref.anchor_end and ref.anchor_end != "*" and idx.find(ref.anchor_end) is None:
+            if ref.anchor_end and ref.anchor_end != "*" and not ref.anchor_end.startswith("^") \
+                    and idx.find(ref.anchor_end) is None:     # (a block as the end: checked by the embed)
                 return Target(fname, h.slug, text, f'no heading "{ref.anchor_end}" in "{fname}"', "broken-anchor")
             return new_tuple(Target, (fname, h.slug, text, None, "broken-link", False, None, False))
         return new_tuple(Target, (fname, None, text, None, "broken-link", False, None, False))

@@ -1,0 +1,95 @@
+"""A note renders as Dendron's preview shows it (issue #15), on a small vault built by the real
+`mkdocs build`: CommonMark lists, footnotes, embeds on adjacent lines, CRLF files, list-item
+and block-range embeds, Dendron's `#heading,N` offset.
+"""
+from __future__ import annotations
+
+import pytest
+
+from test_site_notes import Build, build_vault, note
+
+NOTES = {
+    "root": note("Home\n", id="root", title="Home"),
+    "lists": note("Intro line:\n- a\n  - a1\n    - a2\n- b\n\nSteps:\n1. one\n   - one-sub\n2. two\n",
+                  id="lists", title="Lists"),
+    "foot": note("Claim[^1] and another[^two].\n\n[^1]: See [[lists]].\n[^two]: Plain.\n",
+                 id="foot", title="Foot"),
+    "src": note("## Intro\n\nfirst para\n\nsecond para\n\n## Next\n\nnext text\n\n"
+                "Para one. ^p1\n\n- item one\n- item two ^i2\n  - sub of two\n- item three ^i3\n- item four\n",
+                id="src", title="Src"),
+    "emb": note("![[src#^i2]]\n![[src#^p1:#^i3]]\n![[src#intro,1:#next]]\n", id="emb", title="Emb"),
+    "pair": note("![[src#^p1]]\n![[src#^i3]]\n", id="pair", title="Pair"),
+}
+CRLF = "---\r\nid: crlf\r\ntitle: Crlf\r\n---\r\n\r\nA paragraph. ^paragraph-1\r\n\r\n- x\r\n  - y\r\n"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Build:
+    dest = tmp_path_factory.mktemp("render")
+    (dest / "notes").mkdir()
+    (dest / "notes" / "crlf.md").write_bytes(CRLF.encode())
+    notes = dict(NOTES, linker=note("[[crlf#^paragraph-1]]\n", id="linker", title="Linker"))
+    b = build_vault(dest, notes)
+    assert b.rc == 0, b.log
+    assert not [w for w in b.warnings if "error" in w], b.warnings
+    return b
+
+
+def _lists(node) -> list[str]:
+    """The nesting of lists as text: 'ul[li ul[li ul[li]] li]'."""
+    out = []
+    for child in node.children:
+        if getattr(child, "tag", None) == "h2" and child.attrs.get("id", "").startswith("kb-"):
+            break       # the page's furniture (children, backlinks) follows
+        if getattr(child, "tag", None) in ("ul", "ol", "li"):
+            inner = " ".join(_lists(child))
+            out.append(f"{child.tag}[{inner}]" if inner else child.tag)
+        elif getattr(child, "tag", None):
+            out.extend(_lists(child))
+    return out
+
+
+def test_two_space_nested_list_and_a_list_after_a_paragraph_line(site: Build) -> None:
+    art = site.page("lists/").article
+    assert _lists(art) == ["ul[li[ul[li[ul[li]]]] li]", "ol[li[ul[li]] li]"]
+    assert "Intro line:" in [p.text().strip() for p in art.find_all("p")]
+
+
+def test_footnotes_with_a_wikilink_inside(site: Build) -> None:
+    page = site.page("foot/")
+    refs = page.article.find_all("a", cls="footnote-ref")
+    assert len(refs) == 2
+    notes = page.article.find("div", cls="footnote")
+    assert notes is not None and "Lists" in notes.text()
+    assert "[^1]" not in page.article.text() and not page.article.find_all(cls="kb-broken")
+
+
+def test_a_list_item_embed_brings_its_sub_items_not_its_siblings(site: Build) -> None:
+    text = site.page("emb/").article.text()
+    assert "item two" in text and "sub of two" in text
+    assert text.count("item one") == 1 and "item four" not in text   # item one: from the range only
+
+
+def test_block_to_block_range(site: Build) -> None:
+    text = site.page("emb/").article.text()
+    assert "Para one." in text and "item three" in text and "item four" not in text
+
+
+def test_heading_offset_leaves_out_the_heading(site: Build) -> None:
+    page = site.page("emb/")
+    assert "first para" in page.article.text() and "second para" in page.article.text()
+    assert "intro" not in page.ids() and "next text" not in page.article.text()
+
+
+def test_embeds_on_adjacent_lines_are_separate_blocks(site: Build) -> None:
+    art = site.page("pair/").article
+    paras = [p.text().strip() for p in art.find_all("p")]
+    assert "Para one." in paras
+    assert _lists(art) == ["ul[li]"] and "item three" in art.find("ul").text()
+
+
+def test_crlf_block_anchor_makes_an_id(site: Build) -> None:
+    page = site.page("crlf/")
+    assert "^paragraph-1" not in page.article.text()
+    assert "^paragraph-1" in page.ids()
+    assert _lists(page.article) == ["ul[li[ul[li]]]"]
