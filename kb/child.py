@@ -31,7 +31,7 @@ def run_tied(cmd: list[str], cwd: Path, env: dict[str, str]) -> int:
     if _ON_LINUX:
         prctl = ctypes.CDLL(None, use_errno=True).prctl     # looked up here: no ctypes work after fork
         return subprocess.run(cmd, cwd=cwd, env=env, preexec_fn=_die_with(os.getpid(), prctl)).returncode
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, preexec_fn=os.setpgrp)   # its own process group
     names = ("SIGTERM", "SIGHUP", "SIGINT")
     sigs = [getattr(signal, n) for n in names if hasattr(signal, n)]
 

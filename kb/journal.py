@@ -222,7 +222,7 @@ def load(project: Project) -> tuple[dict, list[Entry]]:
                 raise ValueError(f"{item['path']} is outside the notes and data folders")
             data = [None if s is None else bytes(blob[s[0]:s[0] + s[1]]) for s in (item["before"], item["after"])]
             entries.append(Entry(file, data[0], data[1], int(item["mode"]) & 0o7777))
-    except (ValueError, KeyError, TypeError, IndexError) as e:
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
         raise JournalError(
             f"{shown}:1: the journal of an interrupted rename is damaged ({e}); the vault may be "
             f"half renamed: compare it with version control (git status), then delete {JOURNAL_DIR}/") from None

@@ -87,33 +87,50 @@ def kill_rename_at(proj: Path, op: int, env: dict[str, str] | None = None,
     assert r.returncode == KILLED, f"not killed at operation {op}: exit {r.returncode}\n{r.stderr}"
 
 
-def test_rename_killed_in_every_phase_is_finished_or_undone(renamed) -> None:
+def kill_point(phase: str, writes: int, removals: int) -> int:
+    """The file operation a phase's kill comes after. Operations: 3 to write the journal (folder,
+    partial file, complete), 2 per written file (temp, replace), 1 per removed note, 2 to remove
+    the journal."""
+    journal = 3
+    commit_writes = journal + 2 * writes
+    commit_end = commit_writes + removals
+    return {
+        "journal-folder": 1, "journal-partial": 2, "journal-complete": journal,
+        "temp-file-halfway": journal + 2 * (writes // 2) + 1,     # written, not yet moved in
+        "last-write": commit_writes, "removals-halfway": commit_writes + removals // 2,
+        "last-removal": commit_end, "journal-file-removed": commit_end + 1,
+    }[phase]
+
+
+# phase -> the vault after the next command, what that command says, the command
+PHASES = {
+    "journal-folder": ("old", "", ("new", "bad name")),     # an empty folder: removed silently
+    "journal-partial": ("old", "kb: rolled back an interrupted rename: it had changed no file yet (0 files restored)",
+                        ("check",)),
+    "journal-complete": ("new", f'kb: finished an interrupted rename "{SUBTREE}" -> "{NEW}": ', ("new", "bad name")),
+    "temp-file-halfway": ("new", f'kb: finished an interrupted rename "{SUBTREE}" -> "{NEW}": ', ("new", "bad name")),
+    "last-write": ("new", f'kb: finished an interrupted rename "{SUBTREE}" -> "{NEW}": ', ("check",)),
+    "removals-halfway": ("new", f'kb: finished an interrupted rename "{SUBTREE}" -> "{NEW}": ', ("new", "bad name")),
+    "last-removal": ("new", f'kb: finished an interrupted rename "{SUBTREE}" -> "{NEW}": 0 files', ("new", "bad name")),
+    "journal-file-removed": ("new", "", ("new", "bad name")),
+}
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_rename_killed_in_every_phase_is_finished_or_undone(renamed, phase: str) -> None:
     proj, old, new, writes, removals = renamed
-    # File operations: 3 to write the journal (folder, partial file, complete), 2 per written
-    # file (temp, replace), 1 per removed note, 2 to remove the journal.
-    journal, commit_writes, commit_end = 3, 3 + 2 * writes, 3 + 2 * writes + removals
-    points = {
-        1: "old", 2: "old", journal: "new",                         # journal: folder, partial, complete
-        journal + 2 * (writes // 2) + 1: "new",                     # a temp file written halfway (not yet moved in)
-        commit_writes: "new",                                       # the last write moved in
-        commit_writes + removals // 2: "new", commit_end: "new",    # among the removals; the last one
-        commit_end + 1: "new",                                      # journal removal
-    }
-    for i, (op, expected) in enumerate(points.items()):
-        set_state(proj, old)
-        kill_rename_at(proj, op)
-        after = ["check"] if i % 4 == 3 else ["new", "bad name"]    # any kb command recovers first
-        r = run_kb(*after, cwd=proj)
-        assert r.returncode == (0 if after == ["check"] else 2), r.stderr
-        assert which(vault_state(proj), old, new) == expected, f"killed at operation {op}"
-        assert leftovers(proj) == [], f"killed at operation {op}"
-        said = [ln for ln in r.stderr.splitlines() if "interrupted rename" in ln]
-        if op == 1 or op >= commit_end + 1:
-            assert said == []       # only an empty journal folder to remove: nothing to say
-        elif expected == "new":
-            assert said and said[0].startswith(f'kb: finished an interrupted rename "{SUBTREE}" -> "{NEW}": ')
-        else:
-            assert said == ["kb: rolled back an interrupted rename: it had changed no file yet (0 files restored)"]
+    expected, message, command = PHASES[phase]
+    set_state(proj, old)
+    kill_rename_at(proj, kill_point(phase, writes, removals))
+    r = run_kb(*command, cwd=proj)      # any kb command recovers first, then does its own work
+    assert r.returncode == (0 if command == ("check",) else 2), r.stderr
+    assert which(vault_state(proj), old, new) == expected
+    assert leftovers(proj) == []
+    said = [ln for ln in r.stderr.splitlines() if "interrupted rename" in ln]
+    if message:
+        assert len(said) == 1 and said[0].startswith(message), r.stderr
+    else:
+        assert said == [], r.stderr
 
 
 def test_rename_killed_while_rolling_back_or_recovering(renamed) -> None:
