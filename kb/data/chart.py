@@ -36,7 +36,9 @@ _LOCK = threading.Lock()
 _RC = {
     "svg.hashsalt": "kb-chart",
     "svg.fonttype": "none",          # real <text>: small, selectable, inherits the page font
-    "font.size": 10,
+    "font.size": 11,
+    "xtick.labelsize": 10.5,
+    "ytick.labelsize": 10.5,
     "text.color": _FG,
     "axes.labelcolor": _FG,
     "axes.edgecolor": _FG,
@@ -114,13 +116,18 @@ def render_svg(df: pd.DataFrame, spec: BlockSpec, block_id: str) -> str:
 
 def _draw(lines: list[tuple[str, pd.DataFrame, str]], x: str, ys: list[str], spec: BlockSpec) -> str:
     import matplotlib  # lazily: only builds with charts pay for the import
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
     with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(7.0, 3.8))
+        horizontal = spec.chart_kind == "bar" and not _numeric(pd.concat([g[x] for _, g, _ in lines]))
+        fig = Figure(figsize=(WIDTH_IN, _bar_height(lines, x) if horizontal else HEIGHT_IN))
+        FigureCanvasAgg(fig)   # a canvas that can measure text, for _untangle_x_labels
         ax = fig.add_subplot()
-        if spec.chart_kind == "bar":
+        if horizontal:
+            _hbars(ax, lines, x, ys, spec)
+        elif spec.chart_kind == "bar":
             _bars(ax, lines, x)
         else:
             for i, (name, g, y) in enumerate(lines):
@@ -138,21 +145,107 @@ def _draw(lines: list[tuple[str, pd.DataFrame, str]], x: str, ys: list[str], spe
             ax.set_xscale("log", base=2 if _powers_of_two(lines, x) else 10)
             ax.xaxis.set_major_formatter(plain)
             ax.xaxis.set_minor_formatter(NullFormatter())
-        if spec.log_y:
-            ax.set_yscale("log")
-            ax.yaxis.set_minor_formatter(NullFormatter())
-        ax.yaxis.set_major_formatter(plain)
-        ax.set_xlabel(x)
+        if spec.log_y:   # the value axis: across, for horizontal bars
+            (ax.set_xscale if horizontal else ax.set_yscale)("log")
+            (ax.xaxis if horizontal else ax.yaxis).set_minor_formatter(NullFormatter())
+        value_axis, value_label = (ax.xaxis, ax.set_xlabel) if horizontal else (ax.yaxis, ax.set_ylabel)
+        value_axis.set_major_formatter(plain)
+        if not horizontal:
+            ax.set_xlabel(_wrap(x, 55))
         if len(ys) == 1:
-            ax.set_ylabel(ys[0])
+            value_label(_wrap(ys[0], 55 if horizontal else 40))
         if spec.title:   # wrapped: a long title would run past the figure's edges
-            ax.set_title("\n".join(textwrap.wrap(spec.title, 80)))
-        if len(lines) > 1:
-            ax.legend(loc="best", fontsize=9)
+            ax.set_title(_wrap(spec.title, 46))
         fig.tight_layout()
+        if not horizontal:
+            _untangle_x_labels(fig, ax)
+        if len(lines) > 1:   # under the plot and its labels, where it can cover neither
+            bottom = ax.get_tightbbox(fig.canvas.get_renderer()).transformed(fig.transFigure.inverted()).y0
+            fig.legend(loc="upper center", bbox_to_anchor=(0.5, bottom - 0.01), bbox_transform=fig.transFigure,
+                       ncols=1 if max(len(n) for n, _, _ in lines) > 26 else 2, fontsize=10.5, handlelength=1.5, columnspacing=1.2)
         buf = io.StringIO()
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, transparent=True)
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, transparent=True,
+                    bbox_inches="tight", pad_inches=0.05)
     return buf.getvalue()
+
+
+# 5.2 inches (374 pt): on a 390-px phone, where the chart spans the screen, the smallest
+# text (10.5 pt) still draws at about 10 px.
+WIDTH_IN = 5.2
+HEIGHT_IN = 3.4
+LABEL_CHARS = 22     # category labels wrap to lines this long (at spaces, or after a '/')
+
+
+def _wrap(text: str, width: int) -> str:
+    """Wrapped at spaces and after '/', never inside a name (no break at hyphens)."""
+    out: list[str] = []
+    for line in textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [text]:
+        while len(line) > width and "/" in line[:-1]:
+            cut = line.index("/", 0, len(line) - 1) + 1
+            out.append(line[:cut])
+            line = line[cut:]
+        out.append(line)
+    return "\n".join(out)
+
+
+def _bar_height(lines: list[tuple[str, pd.DataFrame, str]], x: str) -> float:
+    """Enough height for every category's (wrapped) label and its bars."""
+    cats = pd.unique(pd.concat([g[x] for _, g, _ in lines]).dropna())
+    rows = sum(max(1, _wrap(_label(c), LABEL_CHARS).count("\n") + 1, len(lines) * 0.7) for c in cats)
+    return min(1.3 + 0.24 * rows, 14.0)
+
+
+def _hbars(ax: Any, lines: list[tuple[str, pd.DataFrame, str]], x: str, ys: list[str], spec: BlockSpec) -> None:
+    """Categories down the side, bars across: every label reads horizontally, whatever its
+    length or the number of categories. The first category is at the top, as in the table."""
+    cats = list(pd.unique(pd.concat([g[x] for _, g, _ in lines]).dropna()))
+    pos = {c: i for i, c in enumerate(cats)}
+    height = 0.8 / max(len(lines), 1)
+    for i, (name, g, y) in enumerate(lines):
+        g = g.dropna(subset=[x]).drop_duplicates(subset=[x])
+        offs = [pos[c] - 0.4 + height * (i + 0.5) for c in g[x]]
+        bars = ax.barh(offs, g[y].fillna(0).to_numpy(), height=height * 0.92, color=PALETTE[i % len(PALETTE)],
+                       label=name)
+        if len(lines) == 1:   # one series: its values beside the bars save a trip to the axis
+            ax.bar_label(bars, labels=[f"{v:,.4g}" if pd.notna(v) else "\u2014" for v in g[y]], padding=3,
+                         fontsize=10.5)
+    ax.set_yticks(range(len(cats)), [_wrap(_label(c), LABEL_CHARS) for c in cats])
+    ax.invert_yaxis()
+    ax.grid(axis="y", visible=False)
+    if len(lines) == 1:
+        ax.margins(x=0.14)    # room for the value labels at the bars' ends
+
+
+def _untangle_x_labels(fig: Any, ax: Any) -> None:
+    """Tilt, then thin, the x tick labels until no two overlap (measured, not guessed)."""
+    import math
+
+    def overlapping(angle: float) -> bool:
+        renderer = fig.canvas.get_renderer()
+        shown = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+        if not angle:
+            boxes = [t.get_window_extent(renderer) for t in shown]
+            return any(a.x1 > b.x0 - 2 for a, b in zip(boxes, boxes[1:]))
+        # Tilted labels are parallel: they clear each other when the gap between their
+        # anchors, across the slant, exceeds a line of text.
+        xs = [ax.transData.transform((t.get_position()[0], 0))[0] for t in shown]
+        line = max((t.get_fontsize() for t in shown), default=10) * fig.dpi / 72 * 1.3
+        return any((b - a) * math.sin(math.radians(angle)) < line for a, b in zip(xs, xs[1:]))
+    if not overlapping(0):
+        return
+    angle = 35.0
+    for t in ax.get_xticklabels():
+        t.set_text(t.get_text().replace("\n", " "))
+        t.set_rotation(angle)
+        t.set_horizontalalignment("right")
+        t.set_rotation_mode("anchor")
+    fig.tight_layout()
+    step = 2
+    while overlapping(angle) and step < 50:
+        for i, t in enumerate(ax.get_xticklabels()):
+            t.set_visible(i % step == 0)
+        step += 1
+    fig.tight_layout()
 
 
 def _powers_of_two(lines: list[tuple[str, pd.DataFrame, str]], x: str) -> bool:
