@@ -217,9 +217,11 @@ class Site:
             lines[f.start_line:f.end_line + 1] = ["", f.indent + key, ""]
         return "\n".join(lines)
 
-    def _fm_vars(self, note: Note, body: str, literal: Callable[[str], str] = md_text) -> str:
+    def _fm_vars(self, note: Note, body: str, literal: Callable[[str], str] | None = None) -> str:
         """{{fm.KEY}} replaced by the value as text: `literal` makes it show as written where
-        it lands (Markdown by default; frontmatter is never markup)."""
+        it lands (by default Markdown that shows the value as text and keeps its wikilinks,
+        #tags and @users for the link pass, as Dendron links them; frontmatter is never markup)."""
+        literal = literal or _value_md
         def sub(m: re.Match, depth: int = 0) -> str:
             found, value = _fm_lookup(note.fm, m["name"])
             text = "" if not found or value is None else str(value)
@@ -567,6 +569,18 @@ class Site:
 
 
 _BLOCK_KEY_RE = re.compile(r"kbblock\d+x")
+
+
+def _value_md(text: str) -> str:
+    """A frontmatter value as Markdown that shows it as written, except its wikilinks, #tags and
+    @users, which stay as written so the link pass resolves (and checks) them."""
+    out, pos = [], 0
+    for tok in scan(text, ("link", "tag", "user")):
+        out.append(md_text(text[pos:tok.start]))
+        out.append(tok.text)
+        pos = tok.end
+    out.append(md_text(text[pos:]))
+    return "".join(out)
 
 
 def _id_is_segment(nid: str) -> bool:

@@ -628,6 +628,21 @@ def test_fm_variables_are_replaced_outside_code(rich: Build) -> None:
     assert "{{fm.owner}}" in codes
 
 
+def test_fm_variable_keeps_its_wikilinks_and_shows_the_rest_as_text(tmp_path: Path) -> None:
+    """As in Dendron, a wikilink in a frontmatter value links where the variable lands; markup in
+    it stays text. (Dendron's backlinks come from the body as written, so it is no backlink.)"""
+    b = build_vault(tmp_path, {
+        "root": note("Home.\n", id="r", title="Home"),
+        "a.b": note("Target.\n", id="ab", title="Target Note"),
+        "c": note("See: {{fm.see}}\n", id="c", title="Citing", see="'[[a.b]] and <b>bold</b> *x*'"),
+    }, strict=True)
+    assert b.rc == 0, b.log
+    page = b.page("c/")
+    assert "See: Target Note and <b>bold</b> *x*" in page.article.text()
+    assert [target_of(b, page, h) for t, h in page.article.links() if t == "Target Note"] == ["a/b/"]
+    assert not page.article.find_all("b")
+
+
 @pytest.mark.parametrize("tag, titles", [("infra", ["Guide"]), ("gpu", ["GPU"]), ("perf", ["GPU"])])
 def test_frontmatter_tags_make_tag_pages(rich: Build, tag: str, titles: list[str]) -> None:
     page = rich.page(f"tags/{tag}/")
