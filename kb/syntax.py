@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from operator import itemgetter
 from functools import lru_cache
 from typing import Literal, NamedTuple
@@ -75,6 +75,32 @@ _FENCE_LINE_RE = re.compile(r"\n([ \t]*)(`{3,}|~{3,})([^\n]*)")
 HEADING_LINE_RE = re.compile(r"\n#{1,6}[ \t]")
 
 
+class LineCounter:
+    """0-based line of an offset, counted on from the previous offset asked for (from the start
+    when asked for an earlier one): offsets asked in order cost one pass over the text in all,
+    where counting from the start for each was quadratic in a note's size."""
+
+    __slots__ = ("text", "at", "line", "start")
+
+    def __init__(self, text: str):
+        self.text, self.at, self.line, self.start = text, 0, 0, 0
+
+    def __call__(self, offset: int) -> int:
+        if offset < self.at:
+            self.at = self.line = self.start = 0
+        n = self.text.count("\n", self.at, offset)
+        if n:
+            self.line += n
+            self.start = self.text.rfind("\n", self.at, offset) + 1
+        self.at = offset
+        return self.line
+
+    def pos(self, offset: int) -> tuple[int, int]:
+        """(line, column), both 0-based; the line's start is kept too, so that many offsets
+        on one long line do not each search back to its start."""
+        return self(offset), offset - self.start
+
+
 def fences_text(text: str) -> list[Fence]:
     """Fenced code blocks (``` or ~~~), also indented ones inside lists."""
     return code_blocks(text)[0]
@@ -106,6 +132,7 @@ def code_blocks(text: str) -> tuple[list[Fence], list[tuple[int, int]]]:
     out: list[Fence] = []
     comments: list[tuple[int, int]] = []
     pos = 0
+    line_of = LineCounter(text)
     while True:
         fm = _fence_line(padded, pos) if has_fence else None
         while fm is not None and fm[3][0] == "`" and "`" in fm[4]:
@@ -120,28 +147,30 @@ def code_blocks(text: str) -> tuple[list[Fence], list[tuple[int, int]]]:
         if fm is None:
             break
         start, stop, indent, fence, info = fm
+        # A fence inside a list item also ends where the item ends: at a non-blank line
+        # indented less than the fence (CommonMark's container rule). The closer is looked
+        # for only up to there (looking further made many list-item fences quadratic).
+        dedent = _dedent_re(len(indent.expandtabs(4))).search(padded, stop) if indent else None
+        limit = len(padded)
+        if dedent is not None:      # up to the end of the dedented line: a closer there still closes
+            limit = padded.find("\n", dedent.start() + 1)
+            limit = len(padded) if limit < 0 else limit
         closer = None
-        for m in _FENCE_LINE_RE.finditer(padded, stop):
+        for m in _FENCE_LINE_RE.finditer(padded, stop, limit):
             if m[2][0] == fence[0] and len(m[2]) >= len(fence) and not m[3].strip():
                 closer = (m.start(), m.end() - 1)
                 break
-        if indent:
-            # A fence inside a list item also ends where the item ends: at a non-blank
-            # line indented less than the fence (CommonMark's container rule).
-            dedent = _dedent_re(len(indent.expandtabs(4))).search(padded, stop)
-            if dedent is not None and (closer is None or dedent.start() < closer[0]):
-                end = dedent.start() - 1
-                out.append(Fence(text.count("\n", 0, start), text.count("\n", 0, end),
-                                 info.strip(), indent, text[stop + 1:end], start, end))
-                pos = dedent.start()
-                continue
+        if dedent is not None and (closer is None or dedent.start() < closer[0]):
+            end = dedent.start() - 1
+            out.append(Fence(line_of(start), line_of(end), info.strip(), indent, text[stop + 1:end], start, end))
+            pos = dedent.start()
+            continue
         if closer is None:   # unclosed: code to the end, as CommonMark says
-            out.append(Fence(text.count("\n", 0, start), text.count("\n"), info.strip(), indent,
+            out.append(Fence(line_of(start), line_of(len(text)), info.strip(), indent,
                              text[stop + 1:], start, len(text)))
             break
         body = text[stop + 1:closer[0] - 1] if closer[0] > stop + 1 else ""
-        out.append(Fence(text.count("\n", 0, start), text.count("\n", 0, closer[0]),
-                         info.strip(), indent, body, start, closer[1]))
+        out.append(Fence(line_of(start), line_of(closer[0]), info.strip(), indent, body, start, closer[1]))
         pos = closer[1]
     return out, comments
 
@@ -167,6 +196,7 @@ def plain_prose(text: str, keep: tuple[str, ...] | None = ()) -> tuple[str, list
     pos = 0
     opener: tuple[int, int, str, str] | None = None
     find, match = text.find, _TOP_FENCE_RE.match
+    line_of = LineCounter(text)
     at = find("`")              # every backtick must start a fence line (find: memchr in C)
     while at >= 0:
         m = match(text, at) if at == 0 or text[at - 1] == "\n" else None
@@ -183,7 +213,7 @@ def plain_prose(text: str, keep: tuple[str, ...] | None = ()) -> tuple[str, list
             pos = end
             info = info.strip()
             if keep is None or (keep and info.split(" ")[0] in keep):
-                kept.append(new_tuple(Fence, (text.count("\n", 0, start), text.count("\n", 0, close), info, "",
+                kept.append(new_tuple(Fence, (line_of(start), line_of(close), info, "",
                                               text[stop + 1:close - 1] if close > stop + 1 else "", start, end)))
             opener = None
         # else: a fence line inside the block (another info, or shorter): code
@@ -239,21 +269,35 @@ def prose_lines(lines: list[str], mask: list[bool], needle: str):
         if mask[i] or needle not in line:
             continue
         spans = inline_code_spans(line) if "`" in line else []
-        yield i, line, (lambda col, spans=spans: any(a <= col < b for a, b in spans))
+        yield i, line, _in_spans(spans)
+
+
+def _in_spans(spans: list[tuple[int, int]]):
+    """in_code(col) for sorted, disjoint spans: a bisect (a scan of every span for every match
+    was quadratic in a long line)."""
+    starts = [a for a, _ in spans]
+
+    def in_code(col: int) -> bool:
+        i = bisect_right(starts, col) - 1
+        return i >= 0 and col < spans[i][1]
+    return in_code
 
 
 def code_ranges(text: str, comments_are_code: bool = True) -> tuple[list[Fence], list[tuple[int, int]]]:
     """The fenced blocks of a text, and every range of it that is code, in order: fences, inline
     code spans and (`comments_are_code`) HTML comments."""
     fence_list, comments = code_blocks(text)
-    ranges = [(f.start, f.end) for f in fence_list] + (comments if comments_are_code else [])
+    blocks = sorted([(f.start, f.end) for f in fence_list] + (comments if comments_are_code else []))
+    block_starts = [a for a, _ in blocks]       # blocks do not overlap: the one before a line is the only candidate
+    ranges = list(blocks)
     tick = text.find("`")
     while tick >= 0:        # each line holding a backtick, once
         start = text.rfind("\n", 0, tick) + 1
         end = text.find("\n", tick)
         if end < 0:
             end = len(text)
-        if not any(a <= start < b for a, b in ranges):
+        i = bisect_right(block_starts, start) - 1
+        if not (i >= 0 and start < blocks[i][1]):
             ranges.extend((start + a, start + b) for a, b in inline_code_spans(text[start:end]))
         tick = text.find("`", end)
     ranges.sort()
@@ -275,6 +319,8 @@ class TextIndex:
         else:
             self.fences, self.code = code_ranges(text, comments_are_code)
         self._code_starts = [r[0] for r in self.code]
+        self._lines = LineCounter(text)
+        self._line: tuple[int, str] = (-1, "")      # the last line asked for: (start, text)
 
     def in_code(self, pos: int, end: int | None = None) -> bool:
         i = bisect_right(self._code_starts, pos) - 1
@@ -286,14 +332,17 @@ class TextIndex:
         return False
 
     def pos(self, offset: int) -> tuple[int, int]:
-        # Counting in C beats a table of line starts for the few tokens a note has.
-        text = self.text
-        return text.count("\n", 0, offset), offset - text.rfind("\n", 0, offset) - 1
+        # Counted on from the previous offset (callers ask in order): counting from the start
+        # for each was quadratic in a note's size.
+        return self._lines.pos(offset)
 
     def line_at(self, offset: int) -> str:
-        start = self.text.rfind("\n", 0, offset) + 1
-        end = self.text.find("\n", offset)
-        return self.text[start:end if end >= 0 else len(self.text)]
+        self._lines(offset)
+        start = self._lines.start
+        if self._line[0] != start:      # many tokens on one long line: found once
+            end = self.text.find("\n", offset)
+            self._line = (start, self.text[start:end if end >= 0 else len(self.text)])
+        return self._line[1]
 
 
 def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "user", "fmvar"),
@@ -318,7 +367,7 @@ def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "use
         # The hottest loop of a big vault's check (a dozen links a note): inlined, and lines
         # counted on from the previous link (links come in order).
         keep_link, keep_embed = "link" in kinds, "embed" in kinds
-        line = last = 0
+        line = last = line_start = 0
         for m in (_EMBED_RE if embeds_only else _WIKI_FAST_RE).finditer(body):
             start, end = m.span()
             bang = embeds_only or (start > 0 and body[start - 1] == "!")
@@ -329,10 +378,13 @@ def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "use
                 continue
             wiki_spans.append((start, end))
             if keep_embed if bang else keep_link:
-                line += body.count("\n", last, start)
+                n = body.count("\n", last, start)
+                if n:
+                    line += n
+                    line_start = body.rfind("\n", last, start) + 1
                 last = start
                 found.append(new_tuple(Token, ("embed" if bang else "link", start, end, line,
-                                                start - body.rfind("\n", 0, start) - 1, body[start:end], m[1].strip())))
+                                                start - line_start, body[start:end], m[1].strip())))
     sorted_ = True          # wikilinks come in order; other kinds are mixed in by a sort
     if want_fm:
         for m in FMVAR_RE.finditer(body):
@@ -341,6 +393,7 @@ def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "use
                 found.append(Token("fmvar", m.start(), m.end(), line, col, m[0], m["name"]))
                 sorted_ = False
     wiki_starts = [a for a, _ in wiki_spans]
+    facts: _LineFacts | None = None
 
     def free(a: int) -> bool:
         if ix.in_code(a):
@@ -359,10 +412,10 @@ def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "use
             if not name or not free(m.start()):
                 continue
             line, col = ix.pos(m.start())
-            text = ix.line_at(m.start())
-            if kind == "tag" and HEADING_RE.match(text):
+            facts = _line_facts(ix.line_at(m.start()), line, facts)
+            if kind == "tag" and facts[1]:
                 continue
-            if _in_url(text, col):
+            if _in_url(facts, col):
                 continue
             found.append(Token(kind, m.start(), m.start() + 1 + len(name), line, col, sigil + name, name))  # type: ignore[arg-type]
             sorted_ = False
@@ -374,14 +427,56 @@ def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "use
 _START = itemgetter(1)      # Token.start
 
 
-def _in_url(line: str, pos: int) -> bool:
+# What the tag scan asks of a line, found once per line (a line holding thousands of tags
+# made each of them search the whole line): (line number, is a heading, the line, the
+# ranges inside a link target '](...)' or '<...>', their starts, the words' starts and ends as
+# str.split finds them, where '://' occurs).
+_LineFacts = tuple[int, bool, str, list[tuple[int, int]], list[int], list[int], list[int], list[int]]
+_WORD_RE = re.compile(r"\S+")     # re's white space is str.split's
+
+
+def _line_facts(text: str, line: int, last: _LineFacts | None) -> _LineFacts:
+    if last is not None and last[0] == line:
+        return last
+    spans: list[tuple[int, int]] = []
+    for opener, closer, skip in (("](", ")", 2), ("<", ">", 1)):
+        close = -1
+        at = text.find(opener)
+        while at >= 0:      # a column c is inside when c >= at + skip and no closer is in [at, c)
+            if close < at:
+                close = text.find(closer, at)
+                if close < 0:
+                    close = len(text)
+            spans.append((at + skip, close))
+            at = text.find(opener, at + 1)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            if b > merged[-1][1]:
+                merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    words = [m.span() for m in _WORD_RE.finditer(text)] if "://" in text else []
+    marks, at = [], text.find("://")
+    while at >= 0:
+        marks.append(at)
+        at = text.find("://", at + 1)
+    return (line, bool(HEADING_RE.match(text)), text, merged, [a for a, _ in merged],
+            [a for a, _ in words], [b for _, b in words], marks)
+
+
+def _in_url(facts: _LineFacts, pos: int) -> bool:
     """True inside a Markdown link target '](...)' or an autolink / bare URL."""
-    before = line[:pos]
-    paren = before.rfind("](")
-    if paren >= 0 and ")" not in before[paren:]:
+    spans, starts = facts[3], facts[4]
+    i = bisect_right(starts, pos) - 1
+    if i >= 0 and pos <= spans[i][1]:
         return True
-    lt = before.rfind("<")
-    if lt >= 0 and ">" not in before[lt:]:
-        return True
-    word = before.split()[-1] if before.split() else ""
-    return "://" in word
+    # '://' in the last word of line[:pos] (as split() finds it: the last word starting
+    # before pos, cut at pos).
+    word_starts, word_ends, marks = facts[5], facts[6], facts[7]
+    w = bisect_right(word_starts, pos - 1) - 1
+    if w < 0:
+        return False
+    k = bisect_left(marks, word_starts[w])
+    return k < len(marks) and marks[k] + 3 <= min(word_ends[w], pos)
