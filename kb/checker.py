@@ -11,6 +11,7 @@ from .datacheck import DataCheck
 from .diagnostics import Diagnostic, did_you_mean
 from .forked import CAN_FORK, Job
 from .hierarchy import parent_of
+from .names import name_key
 from .notecache import NoteCache
 from .project import Project, load_project
 from .syntax import prose_lines
@@ -76,9 +77,11 @@ def derived_field_problems(note: Note, vault: Vault) -> list[Diagnostic]:
                               f"remove `{key}:` or correct it", "frontmatter-hierarchy"))
 
     fname = note.fname
-    if "fname" in fm and fm["fname"] is not None and str(fm["fname"]).strip() != fname:
+    # Names compare without regard to case, as Dendron compares them (`parent: A.b` is `a.b`).
+    key = name_key(fname)
+    if "fname" in fm and fm["fname"] is not None and name_key(str(fm["fname"]).strip()) != key:
         warn("fname", f'"fname: {fm["fname"]}" contradicts the file {note.rel} (fname "{fname}")')
-    if "hpath" in fm and fm["hpath"] is not None and str(fm["hpath"]).strip().replace("/", ".") != fname:
+    if "hpath" in fm and fm["hpath"] is not None and name_key(str(fm["hpath"]).strip().replace("/", ".")) != key:
         warn("hpath", f'"hpath: {fm["hpath"]}" contradicts the file {note.rel} (hierarchy "{fname}")')
     if "parent" in fm:
         expected = parent_of(fname)
@@ -90,26 +93,32 @@ def derived_field_problems(note: Note, vault: Vault) -> list[Diagnostic]:
             named = _note_named(str(said).strip(), vault)
             if expected is None:
                 warn("parent", f'"parent: {said}" but "{fname}" is the root and has no parent')
-            elif named is not None and named != expected:
+            elif named is not None and name_key(named) != name_key(expected):
                 warn("parent", f'"parent: {said}" names "{named}" but the parent of "{fname}" is "{expected}"')
-            elif named is None and expected in vault.notes:   # we know the parent, and this is not it
+            elif named is None and _note_named(expected, vault) is not None:   # we know the parent, and this is not it
                 warn("parent", f'"parent: {said}" names no note; the parent of "{fname}" is "{expected}"')
     children = fm.get("children")
     if isinstance(children, list):
         for child in children:
             named = _note_named(str(child).strip(), vault)
-            if named is not None and parent_of(named) != fname:
+            if named is not None and name_key(parent_of(named) or "") != key:
                 warn("children", f'"children" lists "{child}" ({named}), which is not a child of "{fname}"')
     return out
 
 
 def _note_named(ref: str, vault: Vault) -> str | None:
-    """The fname a derived field means: Dendron wrote ids, some tools wrote fnames."""
+    """The fname a derived field means: Dendron wrote ids, some tools wrote fnames (matched
+    without regard to case, in the note's own spelling)."""
     if ref in vault.by_id:
         return vault.by_id[ref][0].fname
     if ref in vault.notes:
         return ref
-    return None
+    keys = vault.__dict__.get("_kb_name_keys")
+    if keys is None:        # built once per vault, and only for the few notes with derived fields
+        keys = vault.__dict__["_kb_name_keys"] = {}
+        for f in sorted(vault.notes):
+            keys.setdefault(name_key(f), f)
+    return keys.get(name_key(ref))
 
 
 # -- ordinary Markdown links to note files -----------------------------------------------------

@@ -97,9 +97,12 @@ def plan_rename(project: Project, old: str, new: str) -> RenamePlan:
         hint = did_you_mean(old, notes)
         raise RenameRefused(f'no note named "{old}": {project.rel(notes_dir / (old + ".md"))} does not exist '
                             f"and no note is below it{hint}")
-    clashes = [f for f in moving if (t := mapped(f)) in notes and mapped(t) is None]
+    # A target that exists in any case is taken (Dendron and a case-insensitive disk see one
+    # name), unless that note is itself moving away (`a` -> `A` renames only the case).
+    taken = {name_key(f): f for f in notes}
+    clashes = [f for f in moving if (t := taken.get(name_key(mapped(f) or ""))) is not None and mapped(t) is None]
     if clashes:
-        shown = ", ".join(project.rel(notes_dir / f"{mapped(f)}.md") for f in clashes)
+        shown = ", ".join(project.rel(notes_dir / f"{taken[name_key(mapped(f) or '')]}.md") for f in clashes)
         raise RenameRefused(f"refusing to rename: {shown} already exist{'s' if len(clashes) == 1 else ''}; "
                             f"choose another name or remove {'it' if len(clashes) == 1 else 'them'}")
 

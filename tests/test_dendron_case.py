@@ -93,3 +93,35 @@ def test_rename_rewrites_links_in_any_case(tmp_path: Path) -> None:
     text = user.read_text()
     assert "[[hw.graph]]" in text and "[[text|hw.graph.sub#h]]" in text
     assert (proj / "notes" / "hw.graph.sub.md").is_file()
+
+
+def test_derived_parent_fields_match_without_case(tmp_path: Path) -> None:
+    """`parent:` / `fname:` / `hpath:` / `children:` written in another case name the same notes:
+    no warning; a parent that really is another note still warns."""
+    proj = make_vault(tmp_path)
+    write_note(proj, "hw.GraphML", "x")
+    write_note(proj, "hw.GraphML.sub", "x", extra="fname: hw.graphml.sub\nhpath: HW/graphml/SUB\nparent: hw.graphml\n")
+    write_note(proj, "hw.GraphML.other", "x", extra="parent: HW.GRAPHML\n")
+    write_note(proj, "hw.other", "x", extra="children: [hw.graphml.sub]\n")      # line 7
+    write_note(proj, "hw.GraphML.wrong", "x", extra="parent: HW\n")             # line 7: hw, not hw.GraphML
+    r = run_kb("check", cwd=proj)
+    warnings = [ln for ln in r.stdout.splitlines() if "[frontmatter-hierarchy]" in ln]
+    assert [w.split(": warning: ")[0] for w in warnings] == [
+        "notes/hw.GraphML.wrong.md:7:1", "notes/hw.other.md:7:1"], r.stdout
+    assert 'the parent of "hw.GraphML.wrong" is "hw.GraphML"' in warnings[0]
+    assert '"children" lists "hw.graphml.sub" (hw.GraphML.sub)' in warnings[1]
+
+
+def test_rename_refuses_a_target_that_exists_in_another_case(tmp_path: Path) -> None:
+    proj = make_vault(tmp_path)
+    write_note(proj, "hw.old", "x")
+    write_note(proj, "hw.New", "taken")
+    before = {p.name: p.read_bytes() for p in (proj / "notes").iterdir()}
+    r = run_kb("rename", "hw.old", "hw.new", cwd=proj)
+    assert r.returncode == 1
+    assert "refusing to rename: notes/hw.New.md already exists; choose another name or remove it" in r.stderr
+    assert {p.name: p.read_bytes() for p in (proj / "notes").iterdir()} == before
+    # Only the case of a name changes: the note is its own target, not a clash.
+    r = run_kb("rename", "hw.New", "hw.NEW", cwd=proj)
+    assert r.returncode == 0, r.stderr
+    assert (proj / "notes" / "hw.NEW.md").is_file() and not (proj / "notes" / "hw.New.md").exists()
