@@ -57,10 +57,13 @@ def select(doc: Doc, ref: Ref) -> tuple[str | None, str | None]:
 
 
 def _range_end(doc: Doc, anchor_end: str, after: int, start_name: str, default: int) -> tuple[int, str | None]:
-    """The line where a range ends (exclusive): `*` the end of the note, `^id` the end of that
-    block (included, as Dendron does), a heading the line before it."""
+    """The line where a range ends (exclusive): `*` the next heading of any level, or the end of
+    the note where none follows (Dendron's findHeader matches every heading for `*`, skipping the
+    start itself), `^id` the end of that block (included, as Dendron does), a heading the line
+    before it."""
     if anchor_end == "*":
-        return len(doc.lines), None
+        nxt = next((h for h in doc.headings if h.line > after), None)
+        return (nxt.line if nxt else len(doc.lines)), None
     if anchor_end.startswith("^"):
         j = doc.blocks.get(anchor_end[1:])
         if j is None or j < after:

@@ -100,6 +100,8 @@ VAULT: dict[str, str] = {
     "emb.section": note("![[a.b#some-heading]]\n", id="e2", title="Section"),
     "emb.range": note("![[a.b#some-heading:#third]]\n", id="e3", title="Range"),
     "emb.rangeend": note("![[a.b#second:#*]]\n", id="e4", title="Range End"),
+    "emb.rangestar": note("![[a.b#some-heading,1:#*]]\n", id="e4s", title="Range Star"),
+    "emb.rangelast": note("![[a.b#third:#*]]\n", id="e4l", title="Range Last"),
     "emb.wild": note("![[a.b.*]]\n", id="e5", title="Wild"),
     "emb.list": note("- first item\n- ![[a.b.c]]\n- third item\n", id="e6", title="List"),
     "emb.olist": note("1. first item\n2. ![[a.b.d]]\n3. third item\n", id="e7", title="Ordered List"),
@@ -340,12 +342,21 @@ def test_embed_heading_range(ok: Build) -> None:
         assert s not in text, s
 
 
-def test_embed_heading_to_end(ok: Build) -> None:
+def test_embed_heading_to_the_next_heading(ok: Build) -> None:
+    """`#h:#*` ends before the next heading of any level, as Dendron's findHeader matches `*`;
+    with no heading after it, at the end of the note."""
     text = ok.page("emb/rangeend/").article.text()
-    for s in ("Second text.", "Third text.", "A block sentence here.", "Own line block."):
-        assert s in text, s
-    for s in ("Intro paragraph", "Section text SH."):
+    assert "Second text." in text
+    for s in ("Intro paragraph", "Section text SH.", "Third text.", "A block sentence here."):
         assert s not in text, s
+    star = ok.page("emb/rangestar/").article.text()       # a deeper heading ends it too
+    assert "Section text SH." in star and "Some Heading" not in star
+    for s in ("Sub Heading", "Sub text.", "Second text."):
+        assert s not in star, s
+    last = ok.page("emb/rangelast/").article.text()
+    for s in ("Third text.", "A block sentence here.", "Own line block."):
+        assert s in last, s
+    assert "Second text." not in last
 
 
 def test_embed_children_in_navigation_order(ok: Build) -> None:
