@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 from .compile import Site
 from .datacheck import DataCheck
-from .diagnostics import Diagnostic, did_you_mean
+from .diagnostics import Diagnostic, did_you_mean, sort_key
 from .forked import CAN_FORK, Job
 from .hierarchy import parent_of
 from .names import name_key
@@ -60,7 +60,7 @@ def check(project_root: Path | Project, *, external: bool = False, timeout: floa
         note_cache.save(notes=saving is None)
     if saving is not None:
         saving.result()
-    return sorted(set(diags))
+    return sorted(set(diags), key=sort_key)
 
 
 # -- frontmatter written by old Dendron versions ------------------------------------------------

@@ -229,12 +229,13 @@ class Site:
             if depth:
                 return FMVAR_RE.sub("", text)
             return literal(FMVAR_RE.sub(lambda m2: sub(m2, depth + 1), text))
-        out = []
+        out, pos = [], 0      # joined once: a copy of the body per variable was quadratic
         for tok in scan(body, ("fmvar",)):
-            out.append((tok.start, tok.end, FMVAR_RE.sub(sub, tok.text)))
-        for s, e, rep in reversed(out):
-            body = body[:s] + rep + body[e:]
-        return body
+            out.append(body[pos:tok.start])
+            out.append(FMVAR_RE.sub(sub, tok.text))
+            pos = tok.end
+        out.append(body[pos:])
+        return "".join(out)
 
     def _render_block(self, note: Note, kind: str, fence, index: int) -> str:
         key = f"kbblock{next(_placeholder_ids)}x"
@@ -604,7 +605,12 @@ def _places(note: Note, kind: str, value: str) -> list[tuple[int, int]]:
     line if the text no longer has one (a file changed under a cached summary): a problem is
     never dropped."""
     first = note.body_line + 1
-    return [(first + t.line, t.col + 1) for t in note.tokens if t.value == value and t.kind == kind] or [(first, 1)]
+    places = note.__dict__.get("_kb_places")
+    if places is None:      # every token's place, grouped once: a scan per problem was quadratic
+        places = note.__dict__["_kb_places"] = {}
+        for t in note.tokens:
+            places.setdefault((t.kind, t.value), []).append((first + t.line, t.col + 1))
+    return places.get((kind, value)) or [(first, 1)]
 
 
 def _fm_lookup(fm: dict, dotted: str) -> tuple[bool, Any]:
