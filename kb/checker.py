@@ -137,7 +137,7 @@ def md_link_problems(note: Note, docs_dir: Path, known: Iterable[str] = ()) -> l
                 line_no, col = note.file_pos(i, m.start("target"))
                 out.append(Diagnostic(note.rel, line_no, col, "error",
                                       f'link to "{target}", which is not a file in the vault'
-                                      f'{did_you_mean(target, [k + ".md" for k in known])}',
+                                      f'{did_you_mean(target, [k + ".md" for k in known], ignore_case=True)}',
                                       "broken-md-link"))
     return out
 

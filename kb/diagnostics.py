@@ -41,7 +41,7 @@ def _gh_property(value: str) -> str:
 sort_key = attrgetter("path", "line", "col", "severity", "message", "code")
 
 
-def did_you_mean(name: str, known: Iterable[str], n: int = 1) -> str:
+def did_you_mean(name: str, known: Iterable[str], n: int = 1, *, ignore_case: bool = False) -> str:
     """' (did you mean "x"?)' when a near name exists, else ''.
 
     rapidfuzz does the scoring in C: a vault of 10,000 names with hundreds of broken
@@ -51,8 +51,10 @@ def did_you_mean(name: str, known: Iterable[str], n: int = 1) -> str:
     if not choices or not name:
         return ""
     from rapidfuzz import fuzz, process     # only where there is something to suggest: a clean run needs none
-    # Scored without regard to case: note names match that way (kb/names.py).
-    found = process.extract(name, choices, scorer=fuzz.ratio, processor=str.lower, limit=n, score_cutoff=60)
+    # Note names match without regard to case (kb/names.py), so they are scored that way;
+    # columns and keys are case-sensitive, and their case helps pick the right one.
+    found = process.extract(name, choices, scorer=fuzz.ratio, processor=str.lower if ignore_case else None,
+                            limit=n, score_cutoff=60)
     if not found:
         return ""
     return " (did you mean " + " or ".join(f'"{c}"' for c, _score, _i in found) + "?)"

@@ -120,7 +120,7 @@ class Resolver:
             note = self.vault.get(spelled) if spelled is not None else None
             if note is not None and not note.published:
                 return Target(note.fname, None, ref.alias or note.title, private=True)
-            hint = did_you_mean(fname, self._names) if suggest else ""
+            hint = did_you_mean(fname, self._names, ignore_case=True) if suggest else ""
             return Target(fname, None, ref.alias or fname, f'no note named "{fname}"{hint}')
         return self._resolve_anchor(ref, page.fname, ref.alias or page.title, suggest)
 

@@ -75,7 +75,7 @@ def load_links(path: Path, display: str, note_exists: Callable[[str], bool],
                 continue
             fname = fnode.value.strip()
             if not note_exists(fname):
-                err(fnode, f"no note named \"{fname}\"{did_you_mean(fname, known)} (for {column} = {vnode.value})",
+                err(fnode, f"no note named \"{fname}\"{did_you_mean(fname, known, ignore_case=True)} (for {column} = {vnode.value})",
                     "data-links-note")
                 continue
             if _GLOB_CHARS & set(vnode.value):
