@@ -20,6 +20,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from . import journal
+from . import yamlguard
 from .diagnostics import did_you_mean
 from .newnote import validate_fname
 from .project import Project
@@ -94,7 +95,7 @@ def plan_rename(project: Project, old: str, new: str) -> RenamePlan:
     moving = sorted(f for f in notes if mapped(f))
     used_as_tag = old.startswith(("tags.", "user.")) and _tag_in_use(notes.values(), old)
     if not moving and not used_as_tag:
-        hint = did_you_mean(old, notes)
+        hint = did_you_mean(old, notes, ignore_case=True)
         raise RenameRefused(f'no note named "{old}": {project.rel(notes_dir / (old + ".md"))} does not exist '
                             f"and no note is below it{hint}")
     # A target that exists in any case is taken (Dendron and a case-insensitive disk see one
@@ -222,7 +223,7 @@ def _fm_edits(text: str, fname: str, mapped: Mapper) -> list[Edit]:
     start = span[0]
     src = text[start:span[1]]
     try:
-        root = yaml.compose(src, Loader=yaml.SafeLoader)
+        root = yamlguard.compose(src, yaml.SafeLoader)
     except yaml.YAMLError:
         return []
     if not isinstance(root, MappingNode):
@@ -260,7 +261,7 @@ def _scalar_edit(src: str, node: Node, old: str, new: str) -> list[Edit]:
 def rewrite_links_yml(text: str, mapped: Mapper) -> tuple[str, int]:
     """data/links.yml with renamed note fnames; comments, order and quoting kept."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yamlguard.compose(text, yaml.SafeLoader)
     except yaml.YAMLError:
         return text, 0      # kb check reports the broken file; don't guess
     if not isinstance(root, MappingNode):

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from . import yamlguard
 from .diagnostics import Diagnostic
 from .forked import CAN_FORK, spread
 from .headings import Doc, Heading
@@ -358,12 +359,15 @@ def parse_note(path: str | Path, rel: str, text: str) -> Note:
             if loaded is not None:
                 fm = loaded
             else:
-                loaded = yaml.load(source, Loader=_Loader)
+                loaded = yamlguard.load(source, _Loader)
                 if isinstance(loaded, dict):
                     fm = {str(k): v for k, v in loaded.items()}
                 elif loaded is not None:
                     problems.append(Diagnostic(rel, 1, 1, "warning", "frontmatter is not a YAML mapping",
                                                "frontmatter"))
+        except yamlguard.YamlLimitError as e:     # frontmatter starts on the file's line 2
+            problems.append(Diagnostic(rel, e.line + 1 if e.line else 1, 1, "error", f"frontmatter {e.problem}",
+                                       "yaml-limit"))
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             line = (mark.line + 2) if mark else 1

@@ -15,6 +15,7 @@ from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .yamlfile import LOADER
+from .. import yamlguard
 
 from kb.diagnostics import Diagnostic, did_you_mean
 
@@ -167,7 +168,11 @@ class _Parser:
     def parse(self, body: str) -> BlockSpec | None:
         spec = BlockSpec(kind=self.kind, line=self.body_line)
         try:
-            root = yaml.compose(body, Loader=LOADER)
+            root = yamlguard.compose(body, LOADER)
+        except yamlguard.YamlLimitError as e:
+            self.diags.append(Diagnostic(self.note_path, self.body_line + max(e.line - 1, 0), 1, "error",
+                                         f"{self.kind} block {e.problem}", "yaml-limit"))
+            return None
         except yaml.MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
             line = self.body_line + (mark.line if mark else 0)
