@@ -25,7 +25,8 @@ from .diagnostics import Diagnostic
 from .datacheck import DataCheck
 from .embeds import Expander, broken_html
 from .headings import Doc, Heading, heading_plain_text
-from .hierarchy import ROOT, Hierarchy, relative_url, src_of
+from .hierarchy import ROOT, Hierarchy, href_of, relative_url, src_of
+from .media import MediaRef, finish_html as media_html, note_media, rewrite as media_rewrite
 from .names import NameIndex
 from .notecache import NoteCache
 from .resolve import AnchorIndex, Resolver, Target
@@ -128,6 +129,7 @@ class Site:
         self._cache = note_cache if not render_pages else None
         self._names = _names_hash(self.hierarchy.pages, self.vault.notes) if self._cache else ""
         self._reads: tuple[dict[str, Any], dict[str, list[str]]] | None = None
+        self._media_found: dict[str, bool] = {}     # vault path -> is a file (many notes show one logo)
         for note in published.values():
             self._check_note(note)
         if self.data_check is not None:
@@ -375,6 +377,20 @@ class Site:
                 reported.add((kind, value))
                 for line, col in _places(note, kind, value):
                     log.info("%s:%d:%d: frontmatter has no key %r for {{fm.%s}}", note.rel, line, col, value, value)
+        for ref in note_media(note):
+            self._check_media(note, ref)
+
+    def _check_media(self, note: Note, ref: MediaRef) -> None:
+        """An image or file the note points at must be in the vault (MkDocs copies it to the site)."""
+        found = self._media_found.get(ref.path)
+        if found is None:
+            found = self._media_found[ref.path] = (self.notes_dir / ref.path).is_file()
+        if not found:
+            line, col = note.file_pos(ref.line, ref.col)
+            where = (self.notes_dir / ref.path).relative_to(self.root).as_posix() \
+                if self.notes_dir.is_relative_to(self.root) else str(self.notes_dir / ref.path)
+            self._diag(note, line, col, f'{"image" if ref.image else "file"} "{ref.url}": no file {where}; '
+                       "add the file or correct the path", "missing-asset", "warning")
 
     def _diag_each(self, note: Note, kind: str, value: str, message: str, code: str,
                    reported: set[tuple[str, str]]) -> None:
@@ -411,7 +427,7 @@ class Site:
         text = "".join(out)
         if "^" in text:
             text = _anchor_blocks(text)
-        return text
+        return media_rewrite(text)      # images and files: made relative to the page in finish_html
 
     def _render_token(self, tok: Token, fname: str) -> str:
         if tok.kind == "link":
@@ -542,9 +558,13 @@ class Site:
 
     # -- for the adapter ----------------------------------------------------------
     def finish_html(self, fname: str, content: str) -> str:
-        """Put rendered blocks in place of their placeholders; make data links relative."""
+        """Put rendered blocks in place of their placeholders; make data links, images and files
+        relative."""
         page = self.pages.get(fname)
-        if page is None or not page.blocks:
+        if page is None:
+            return content
+        content = media_html(content, href_of(fname))
+        if not page.blocks:
             return content
         for b in page.blocks:
             content = re.sub(rf"(?:<p>)?{b.key}(?:</p>)?", lambda _m, h=b.html: h, content, count=1)
