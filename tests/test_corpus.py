@@ -121,6 +121,10 @@ def test_warnings_name_only_targets_that_are_really_missing(corpus_build):
                 wrong.append(m.group(0))
         elif code == "embed-cycle":
             assert "![[" in written
+        elif code == "missing-asset":       # an image or file: the URL is at the place, the file is not there
+            url, file = re.search(r'"([^"]+)": no file (\S+);', msg).groups()
+            if not written.startswith(url) or (project / file).exists():
+                wrong.append(m.group(0))
         else:
             wrong.append(f"unexpected warning: {m.group(0)}")
     assert wrong == []
@@ -128,3 +132,29 @@ def test_warnings_name_only_targets_that_are_really_missing(corpus_build):
         if m:   # MkDocs' own link check: the file really is not there
             doc, link = m.groups()
             assert not (notes / Path(doc).parent / link).exists(), m.group(0)
+
+
+def test_vault_images_resolve_from_their_pages(corpus_build):
+    """`/assets/...` and `assets/...` images land as URLs relative to their page that find the
+    file in site/ (where it is in the vault); none is left root-absolute or as kb's placeholder."""
+    project, _ = corpus_build
+    site = project / "site"
+    resolved, wrong = 0, []
+    for page in site.rglob("index.html"):
+        url = page.parent.relative_to(site).as_posix()
+        body = page.read_text(encoding="utf-8")
+        for src in re.findall(r'<img\b[^>]*?\ssrc="([^"]*)"', body):
+            src = html.unescape(src)
+            if re.match(r"[a-z]+:", src) and not src.startswith("kbasset:") or src.startswith("data:"):
+                continue
+            if src.startswith(("/", "kbasset:")):
+                wrong.append(f"{url}: {src}")
+                continue
+            target = (page.parent / src.split("#")[0]).resolve()
+            rel = target.relative_to(site.resolve()).as_posix()
+            if target.is_file():
+                resolved += 1
+            elif (project / "notes" / rel).exists():
+                wrong.append(f"{url}: {src} (in the vault, not found from the page)")
+    assert wrong == []
+    assert resolved >= 10
