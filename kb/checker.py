@@ -13,6 +13,7 @@ from .forked import CAN_FORK, Job
 from .hierarchy import parent_of
 from .names import name_key
 from .notecache import NoteCache
+from .noteread import link_loops
 from .project import Project, load_project
 from .syntax import prose_lines
 from .vault import Note, Vault, note_files
@@ -47,6 +48,7 @@ def check(project_root: Path | Project, *, external: bool = False, timeout: floa
     site = Site(project.root, project.docs_dir, project.data_dir, render_pages=False, note_cache=note_cache,
                 vault=vault, data_check=data_check)
     diags = list(site.diagnostics)
+    diags.extend(link_loops(project.docs_dir, project.rel(project.docs_dir) + "/"))   # the build would stop on them
     for note in site.vault.notes.values():      # (tests first: a call per note costs at 10,000)
         if not note.fm.keys().isdisjoint(DERIVED_KEYS):
             diags.extend(derived_field_problems(note, site.vault))

@@ -19,6 +19,7 @@ from .compile import Site
 from .hierarchy import ROOT, dest_of, href_of, url_of
 from .journal import JournalError, recover_for_build
 from .localnav import local_nav
+from .noteread import UNUSABLE, link_loops
 from .theme_memo import BlockMemo
 
 log = logging.getLogger("mkdocs.plugins.kb")
@@ -44,6 +45,11 @@ class KbAdapter:
             raise PluginError(f"kb: {e}") from e
         if line:
             log.info(f"kb: {line}")
+        root = Path(config.config_file_path).resolve().parent
+        docs = Path(config.docs_dir)
+        loops = link_loops(docs, (docs.relative_to(root).as_posix() if docs.is_relative_to(root) else docs.as_posix()) + "/")
+        if loops:   # MkDocs walks docs_dir following links: it would never end (or end in a traceback)
+            raise PluginError("\n".join(d.format() for d in loops))
         for name in ASSETS:
             target = config.extra_javascript if name.endswith(".js") else config.extra_css
             path = f"assets/kb/{name}"
@@ -76,6 +82,13 @@ class KbAdapter:
             if fname not in pages:    # unpublished notes are not part of the site
                 files.remove(f)
                 continue
+            note = site.vault.notes.get(fname)
+            if note is not None and any(d.code in UNUSABLE for d in note.problems):
+                # MkDocs would read the file itself (and stop on it): the page comes from the
+                # vault, which shows what it could of the note, or why not.
+                files.remove(f)
+                f = File.generated(config, f.src_uri, content="")
+                files.append(f)
             f.dest_uri, f.url = dest_of(fname), href_of(fname) or "./"
         for fname, page in pages.items():
             if page.kind != "note":

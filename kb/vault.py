@@ -18,6 +18,7 @@ from .forked import CAN_FORK, spread
 from .headings import Doc, Heading
 from .lazy import cached
 from .notecache import NoteCache, StatKey, digest
+from .noteread import error_body, read_note
 from .outline import outline
 from .syntax import Fence, Token, new_tuple, scan
 
@@ -413,7 +414,30 @@ def read_keyed(path: str | Path) -> tuple[bytes, StatKey]:
 
 
 def read_text(path: str | Path) -> str:
-    return decode_note(read_bytes(path))
+    return _read(path, "")[0]
+
+
+def _read(path: str | Path, rel: str) -> tuple[str, bytes | None, StatKey | None, Diagnostic | None]:
+    """A note's text, bytes, cache key and problem (kb/noteread.py): where the file could not be
+    used (unreadable, a link loop, too big), the text is an error block and the bytes None."""
+    data, key, problem = read_note(path, rel)
+    if data is None:
+        return error_body(problem.message if problem else ""), None, key, problem
+    return decode_note(data), data, key, problem
+
+
+def _content_key(data: bytes | None, problem: Diagnostic | None) -> str:
+    """The content hash; for a file that could not be used, its problem (which changes with it)."""
+    return digest(data) if data is not None else "refused:" + (problem.message if problem else "")
+
+
+def _note_from(path: str | Path, rel: str, text: str, data: bytes | None, problem: Diagnostic | None) -> Note:
+    if data is None:        # the error block is the whole page; no frontmatter to warn about
+        return Note(fname_of(path), path, rel, text, {}, text, 0, False, [problem] if problem else [])
+    note = parse_note(path, rel, text)
+    if problem is not None:
+        note.problems.append(problem)
+    return note
 
 
 def decode_note(data: bytes) -> str:
@@ -427,12 +451,12 @@ def decode_note(data: bytes) -> str:
 
 def load_note(path: Path, rel: str) -> Note:
     """Parse a note, or reuse the parse from a previous build if its content is unchanged."""
-    data = read_bytes(path)
-    key = digest(data)
+    text, data, _, problem = _read(path, rel)
+    key = _content_key(data, problem)
     hit = _CACHE.get(path)
     if hit and hit[0] == key:
         return hit[1]
-    note = parse_note(path, rel, decode_note(data))
+    note = _note_from(path, rel, text, data, problem)
     note.digest = key
     _CACHE[path] = (key, note)
     return note
@@ -451,9 +475,20 @@ def note_files(notes_dir: Path, project_root: Path) -> list[NoteFile]:
     except ValueError:
         prefix = notes_dir.as_posix() + "/"
     with os.scandir(notes_dir) as it:
-        entries = [e for e in it if e.name.endswith(".md") and e.is_file()]
+        # A link that leads nowhere (a loop, a missing file) is a note that cannot be read, and
+        # is reported as one: MkDocs lists it as a page too.
+        entries = [e for e in it if e.name.endswith(".md") and _is_note_file(e)]
     entries.sort(key=attrgetter("name"))
     return [(e.path, prefix + e.name, e) for e in entries]
+
+
+def _is_note_file(entry: os.DirEntry) -> bool:
+    """A file, or a symbolic link that is not to a folder: to nothing or in a loop is a note that
+    cannot be read, reported as one (is_file raises for a loop)."""
+    try:
+        return entry.is_file() or (entry.is_symlink() and not entry.is_dir())
+    except OSError:
+        return True
 
 
 def _read_notes(files: list[NoteFile], cache: NoteCache | None, jobs: int) -> list[Note]:
@@ -497,7 +532,7 @@ def _read_notes(files: list[NoteFile], cache: NoteCache | None, jobs: int) -> li
         parsed = _parsed(todo, cached)
     for (i, _, rel), (note, key, summary) in zip(misses, parsed):
         notes[i] = note
-        if cache is not None:       # (a note parsed here is summarised when saved)
+        if cache is not None and key is not None:       # (a note parsed here is summarised when saved)
             cache.put(rel, key, note.digest, summary if summary is not None else note)
     return notes  # type: ignore[return-value]
 
@@ -511,7 +546,11 @@ def _digests(paths: list[str], jobs: int) -> list[str]:
 
 
 def _digests_here(paths: list[str]) -> list[str]:
-    return [digest(read_bytes(path)) for path in paths]
+    out = []
+    for path in paths:
+        data, _, problem = read_note(path, "")
+        out.append(_content_key(data, problem))
+    return out
 
 
 Parsed = tuple[Note, StatKey | None, list | None]    # a note, its key in the cache, its summary
@@ -523,10 +562,10 @@ def _parsed(files: list[tuple[str, str]], cached: bool) -> list[Parsed]:
     scanner (for the summary, or when first asked for)."""
     out = []
     for path, rel in files:
-        data, key = read_keyed(path)     # not load_note: a check runs once, no reuse
-        note = parse_note(path, rel, decode_note(data))
+        text, data, key, problem = _read(path, rel)     # not load_note: a check runs once, no reuse
+        note = _note_from(path, rel, text, data, problem)
         if cached:
-            note.digest = digest(data)
+            note.digest = _content_key(data, problem)
         found = outline(note.body, REPLACED_KINDS)
         if found is not None:       # seed what checking reads; the rest is computed if asked
             seeded = note.__dict__
