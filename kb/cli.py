@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     mlp = isub.add_parser("mlperf", help="an MLPerf Inference summary_results.json (v4.1 on) or a partial-round CSV")
     mlp.add_argument("file", metavar="FILE")
     mlp.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
+    neu = isub.add_parser("neuron", help="the AWS Neuron SDK benchmark CSVs of an aws-neuron-sdk checkout")
+    neu.add_argument("file", metavar="DIR", help="the checkout's root or its about-neuron/benchmarks folder")
+    neu.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
     return p
 
 

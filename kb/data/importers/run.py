@@ -1,4 +1,4 @@
-"""`kb data import KIND FILE [--dry-run]`: plan, report, then write (or not)."""
+"""`kb data import KIND FILE|DIR [--dry-run]`: plan, report, then write (or not)."""
 from __future__ import annotations
 
 import sys
@@ -6,20 +6,24 @@ from pathlib import Path
 
 from kb.project import Project
 
-from . import mlperf
+from . import mlperf, neuron
 from .csvfiles import ImportRefused, apply, diff
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 
 
 def import_file(project: Project, kind: str, path: Path, *, dry_run: bool) -> int:
-    """Import one file; one message and exit 1 when the input is refused (data/ untouched)."""
+    """Import one file (mlperf) or folder (neuron); one message and exit 1 when the input is
+    refused (data/ untouched)."""
     display = project.rel(path) if path.is_absolute() else path.as_posix()
     data_dir = project.data_dir
     try:
-        if kind != "mlperf":                      # argparse offers only the kinds below
+        if kind == "mlperf":
+            tables, unmapped = mlperf.plan(path, data_dir, display)
+        elif kind == "neuron":
+            tables, unmapped = neuron.plan(path, display), []
+        else:                                     # argparse offers only the kinds above
             raise ImportRefused(f"unknown kind {kind!r}")
-        tables, unmapped = mlperf.plan(path, data_dir, display)
         if dry_run:
             changes = [diff(data_dir, t) for t in tables]
         else:
