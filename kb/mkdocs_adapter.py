@@ -18,6 +18,7 @@ from mkdocs.structure.toc import AnchorLink
 from .compile import Site
 from .hierarchy import ROOT, dest_of, href_of, url_of
 from .journal import JournalError, recover_for_build
+from .linelimits import guard_markdown
 from .localnav import local_nav
 from .noteread import UNUSABLE, link_loops
 from .theme_memo import BlockMemo
@@ -152,7 +153,9 @@ class KbAdapter:
             page.meta["tags"] = [html.escape(t) for t in kb_page.note.tags]
         if kb_page.kind != "note":   # stubs, tag and user pages only list links: keep search to notes
             page.meta["search"] = {"exclude": True}
-        return self.site.pages[fname].markdown   # '' for generated pages: their HTML comes in on_page_content
+        # '' for generated pages: their HTML comes in on_page_content. A line Markdown would take
+        # minutes over becomes an error block (kb/linelimits.py; the note's problems name it).
+        return guard_markdown(self.site.pages[fname].markdown)
 
     def on_page_content(self, content: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         fname = _fname(page)

@@ -18,6 +18,7 @@ from .forked import CAN_FORK, spread
 from .headings import Doc, Heading
 from .lazy import cached
 from .notecache import NoteCache, StatKey, digest
+from .linelimits import line_problems
 from .noteread import error_body, read_note
 from .outline import outline
 from .syntax import Fence, Token, new_tuple, scan
@@ -380,6 +381,7 @@ def parse_note(path: str | Path, rel: str, text: str) -> Note:
         problems.append(Diagnostic(rel, 1, 1, "warning",
                                    "no frontmatter: add Dendron frontmatter (id, title, desc, updated, created) between '---' lines, e.g. with `kb new`",
                                    "frontmatter"))
+    problems.extend(line_problems(rel, body, body_line))     # lines Markdown would hang on
     note = Note(fname, path, rel, text, fm, body, body_line, span is not None, problems)
     if span and not note.id:
         problems.append(Diagnostic(rel, 2, 1, "warning", "frontmatter has no id: add a unique `id:` (kb new writes one)", "missing-id"))
