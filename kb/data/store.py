@@ -127,7 +127,39 @@ def _parse(path: Path) -> tuple[pd.DataFrame | None, DataError | None, tuple[str
         m = _LINE_IN_MESSAGE.search(text)
         return None, DataError(f"cannot parse CSV: {text}", "data-csv-parse", int(m.group(1)) if m else 0), ()
     frame.columns = [str(c) for c in frame.columns]
-    return frame, None, _duplicate_header(path)
+    return _numbers_with_gaps(frame), None, _duplicate_header(path)
+
+
+# pandas' read_csv default missing-value spellings, and the dashes tables use for "none".
+NA_SPELLINGS = frozenset(("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+                          "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+                          "-", "\u2013", "\u2014"))
+_SAMPLE = 1000
+
+
+def _numbers_with_gaps(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns of numbers whose other cells are all missing-value spellings (NaN, N/A, -...)
+    become numeric, those cells missing. Only there: in a column of text, "NA" may be a name
+    and stays as written (hence keep_default_na=False above)."""
+    changed: dict[str, pd.Series] = {}
+    for name in frame.columns:
+        col = frame[name]
+        if ptypes.is_numeric_dtype(col.dtype) or ptypes.is_bool_dtype(col.dtype):
+            continue
+        # A look at the first cells first: a text column is seen there without converting it all.
+        if not _numbers_or_gaps(col.iloc[:_SAMPLE])[0]:
+            continue
+        ok, nums = _numbers_or_gaps(col)
+        if ok and nums.notna().any():       # a column of gaps alone says nothing: left as written
+            changed[name] = nums
+    return frame.assign(**changed) if changed else frame
+
+
+def _numbers_or_gaps(col: pd.Series) -> tuple[bool, pd.Series]:
+    """(every cell is a number or a missing-value spelling; the numbers)."""
+    nums = pd.to_numeric(col, errors="coerce")
+    text = nums.isna() & col.notna()
+    return not text.any() or bool(col[text].astype(str).str.strip().isin(NA_SPELLINGS).all()), nums
 
 
 def _duplicate_header(path: Path) -> tuple[str, ...]:
