@@ -84,9 +84,12 @@ def link_loops(top: str | os.PathLike, prefix: str) -> list[Diagnostic]:
     left out: reading one that loops reports it, at the note."""
     out: list[Diagnostic] = []
     root = os.path.realpath(top)
-    stack: list[tuple[str, str, frozenset[str]]] = [(os.fspath(top), prefix, frozenset((root,)))]
+    # (folder, as shown, the real folders above it, the last link followed to it: name, target)
+    stack: list[tuple[str, str, frozenset[str], tuple[str, str] | None]] = [
+        (os.fspath(top), prefix, frozenset((root,)), None)]
+    reported: set[str] = set()
     while stack:
-        folder, rel, above = stack.pop()
+        folder, rel, above, via = stack.pop()
         try:
             with os.scandir(folder) as it:
                 entries = list(it)
@@ -109,10 +112,13 @@ def link_loops(top: str | os.PathLike, prefix: str) -> list[Diagnostic]:
             if not is_dir:
                 continue
             real = os.path.realpath(e.path)
-            if real in above:
-                out.append(Diagnostic(name, 0, 0, "error", f"{name} is a symbolic link to a folder that holds it "
-                                      f"({os.readlink(e.path) if e.is_symlink() else real}): the site build would walk it forever; remove the link",
-                                      "link-loop"))
+            link = (name, os.readlink(e.path)) if e.is_symlink() else via
+            if real in above:       # the link that led here is the one to blame
+                if link is not None and link[0] not in reported:
+                    reported.add(link[0])
+                    out.append(Diagnostic(link[0], 0, 0, "error", f"{link[0]} is a symbolic link to a folder that "
+                                          f"holds it ({link[1]}): the site build would walk it forever; remove the link",
+                                          "link-loop"))
                 continue
-            stack.append((e.path, name + "/", above | {real}))
+            stack.append((e.path, name + "/", above | {real}, link))
     return out
