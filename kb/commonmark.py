@@ -9,9 +9,15 @@ unchanged inside) and adds the blank lines Python-Markdown needs:
   - before a list that interrupts a top-level paragraph (as CommonMark allows);
   - before an item that closes a nested list which held a blank line (Python-Markdown
     would otherwise take the item into that nested list);
-  - before a block that ends a list without one (a heading after an item).
+  - before a block that ends a list without one (a heading after an item);
+  - before a nested list that interrupts a paragraph inside an item.
 With `sane_lists` (registered beside it) a change of list type starts a new list, as in
-CommonMark. Nothing outside lists changes; fenced code outside lists is passed over whole.
+CommonMark. A change of bullet (`-`, `*`, `+`) or of ordered delimiter (`.`, `)`) starts a
+new list in CommonMark too, and a blank line ends a block quote (`> a`, blank, `> b` are two
+quotes); Python-Markdown would join both, so an empty HTML comment (`<!-- -->`, shown as
+nothing) goes between them. Block quotes at the top level have their content passed through
+the same rewriting (a list inside a quote). Nothing else changes; fenced code outside lists is
+passed over whole.
 """
 from __future__ import annotations
 
@@ -27,6 +33,11 @@ _HR_RE = re.compile(r" {0,3}([-*_])(?: *\1){2,} *$")
 _FENCE_RE = re.compile(r"(?P<ind> *)(?P<f>`{3,}|~{3,})(?P<info>.*)")
 # Lines that start a block of their own: never the lazy continuation of a paragraph.
 _BLOCK_START_RE = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|>|<[A-Za-z/!?])")
+_QUOTE_RE = re.compile(r" {0,3}> ?")
+_COMMENT_RE = re.compile(r" {0,3}<!--")
+_INTERRUPT_RE = re.compile(r" *(?:#{1,6}(?:[ \t]|$)|>)")
+# Between two lists (or two quotes) that Python-Markdown would join: a raw HTML block of its own.
+_SEPARATOR = "<!-- -->"
 
 
 @dataclass
@@ -35,6 +46,7 @@ class _Item:
     new: int            # the column Python-Markdown reads it at: 4 per level
     blank: bool = False  # a blank line has been seen inside the item
     ordered: bool = False
+    char: str = "-"     # the bullet, or the ordered delimiter: another one starts a new list
 
 
 def _is_marker(line: str) -> re.Match | None:
@@ -56,7 +68,11 @@ def normalize_lines(lines: list[str]) -> list[str]:
     stack: list[_Item] = []
     fence: tuple[str, int, int] | None = None    # the open fence: its run, indent as written, indent now
     prev = "blank"        # what the last line was: blank, para (paragraph text), item (an item's first line), other
-    for raw in lines:
+    quoted = False        # the last block at the top level was a block quote
+    i = 0
+    while i < len(lines):
+        raw = lines[i]
+        i += 1
         line = raw.expandtabs(4) if "\t" in raw[:len(raw) - len(raw.lstrip())] else raw
         if fence is not None:
             run, was, now = fence
@@ -84,14 +100,64 @@ def normalize_lines(lines: list[str]) -> list[str]:
             continue
         if prev == "fenced":
             out.append("")
+            for item in stack:
+                item.blank = True
             prev = "blank"
         ind = len(line) - len(line.lstrip(" "))
+        if not stack and _COMMENT_RE.match(line):
+            # An HTML comment at the top level is passed over whole, as fenced code is: nothing
+            # in it is shown, and a separator or blank line put in it would end it early.
+            out.append(raw)
+            if "-->" not in line[line.find("<!--") + 4:]:
+                while i < len(lines):
+                    i += 1
+                    out.append(lines[i - 1])
+                    if "-->" in lines[i - 1]:
+                        break
+            prev = "other"
+            continue
+        if _QUOTE_RE.match(line) and (not stack or ind < stack[0].content):
+            # A block quote at the top level (ending any list): its content rewritten as a
+            # document of its own; a quote after a blank line is a new quote.
+            if stack and prev != "blank":
+                out.append("")
+            stack.clear()
+            if prev == "blank" and quoted:
+                out.extend([_SEPARATOR, ""])
+            elif prev not in ("blank", "fenced"):
+                out.append("")
+            inner = [_QUOTE_RE.sub("", line, count=1)]
+            while i < len(lines) and lines[i].strip():
+                nxt = lines[i]
+                if _QUOTE_RE.match(nxt):
+                    inner.append(_QUOTE_RE.sub("", nxt, count=1))
+                elif _lazy_in_quote(nxt, inner[-1]):
+                    # Text going on the quote's paragraph (CommonMark's lazy line), as text.
+                    text = nxt.strip()
+                    inner.append("\\" + text if _MARKER_RE.match(text) and not _HR_RE.match(text) else text)
+                else:
+                    break
+                i += 1
+            out.extend(("> " + x) if x else ">" for x in normalize_lines(inner))
+            if i < len(lines) and lines[i].strip():
+                out.append("")           # what follows is not in the quote: Python-Markdown would take it in
+            quoted = True
+            prev = "blank"
+            continue
+        if not stack and prev == "blank":
+            quoted = False
         m = _is_marker(line)
-        base = stack[-1].content if stack else 0
-        if m is not None and ind - base >= 4 and not (stack and ind >= stack[-1].content):
+        # The container the marker would open in: the innermost item whose text it is indented to.
+        inside = len(stack)
+        while inside and ind < stack[inside - 1].content:
+            inside -= 1
+        base = stack[inside - 1].content if inside else 0
+        if m is not None and ind - base >= 4:
             m = None                     # indented code, or a paragraph's text
-        if m is not None and prev == "para" and not _may_interrupt(m):
-            m = None                     # "2. x" inside a paragraph is text
+        if m is not None and inside == len(stack) and prev in ("para", "item") and not _may_interrupt(m):
+            m = None                     # "2. x" inside a paragraph is text; an empty "-" under one too
+            # Python-Markdown would still start a list at "2." in an item: backslashed, it is text.
+            line = re.sub(r"^( *\d{1,9})([.)])", r"\1\\\2", line)
         lazy = (m is None and prev in ("para", "item") and not _BLOCK_START_RE.match(line)
                 and not _FENCE_RE.match(line) and not _HR_RE.match(line))
         # Close the items this line is not inside (a lazy continuation line stays in the paragraph).
@@ -100,11 +166,26 @@ def normalize_lines(lines: list[str]) -> list[str]:
             closed.append(stack.pop())
         if m is not None:
             level = len(stack)
+            char = m["m"][-1]
+            separated = False
             if level == 0 and not closed and prev in ("para", "other"):
                 out.append("")           # a list straight after a paragraph (or heading...) line
+            elif level and not closed and prev == "para":
+                out.append("")           # a nested list straight after a paragraph inside the item
+                for item in stack:
+                    item.blank = True
             elif closed and out and out[-1] != "" and (
-                    any(i.blank for i in closed) or closed[-1].ordered != m["m"][0].isdigit()):
+                    any(c.blank for c in closed) or closed[-1].ordered != m["m"][0].isdigit()):
                 out.append("")           # leaving a list that held a blank line, or a change of list type
+            if closed and closed[-1].char != char and closed[-1].ordered == m["m"][0].isdigit():
+                # Another bullet or delimiter: a new list (CommonMark), which Python-Markdown
+                # would join to the one before without something between them.
+                if out and out[-1] != "":
+                    out.append("")
+                out.extend([" " * (4 * level) + _SEPARATOR, ""])
+                for item in stack:
+                    item.blank = True
+                separated = True
             marker = m["m"] if m["m"][-1] not in ")" else m["m"][:-1] + "."
             col = 4 * level
             rest = m["rest"]
@@ -112,8 +193,8 @@ def normalize_lines(lines: list[str]) -> list[str]:
             content = ind + len(m["m"]) + (sp if 0 < sp <= 4 else 1)
             if sp > 4 and rest:          # 5+ spaces: the text is indented code inside the item
                 rest = " " * (sp - 1) + rest
-            out.append(" " * col + marker + (" " + rest if rest else ""))
-            stack.append(_Item(content, col + 4, ordered=m["m"][0].isdigit()))
+            out.append(" " * col + marker + " " + rest)    # "- " with nothing after: an empty item
+            stack.append(_Item(content, col + 4, ordered=m["m"][0].isdigit(), char=char, blank=separated))
             prev = "item" if rest else "blank"
             continue
         if closed and not stack and prev != "blank":
@@ -122,8 +203,12 @@ def normalize_lines(lines: list[str]) -> list[str]:
             top = stack[-1]
             extra = ind - top.content
             col = top.new + (extra if extra >= 4 else 0)     # 4 more: indented code in the item
-            if closed and prev != "blank":
-                out.append("")           # after a nested list, or Python-Markdown reads it into that list
+            if (closed or (prev in ("para", "item") and _INTERRUPT_RE.match(line))) and prev != "blank":
+                # After a nested list (or Python-Markdown reads it into that list); before a quote or
+                # heading that interrupts the item's paragraph (or Python-Markdown reads it as text).
+                out.append("")
+                for item in stack:
+                    item.blank = True
             text = line.lstrip(" ")
             out.append(" " * col + text)
             f = _FENCE_RE.match(line)
@@ -145,6 +230,18 @@ def normalize_lines(lines: list[str]) -> list[str]:
     if fence is not None:        # unclosed: code to the end (CommonMark); Python-Markdown needs the line
         out.append(" " * fence[2] + fence[0])
     return out
+
+
+def _lazy_in_quote(line: str, last: str) -> bool:
+    """A line without `>` that goes on the paragraph a quote ends with: not a block of its own
+    (a list item at the top level, a heading, a fence, a rule...) and after paragraph text."""
+    if not last.strip() or _FENCE_RE.match(last) or _BLOCK_START_RE.match(last) or _HR_RE.match(last):
+        return False
+    ind = len(line) - len(line.lstrip(" "))
+    if _BLOCK_START_RE.match(line) or _FENCE_RE.match(line) or _HR_RE.match(line):
+        return False
+    m = _is_marker(line)
+    return m is None or ind >= 4        # a marker here starts a list: the quote is not its container
 
 
 def _may_interrupt(m: re.Match) -> bool:
