@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--cache-ttl", type=_positive, default=86400.0, metavar="SECONDS",
                      help="how long a live URL is not asked again, for --external (default 86400)")
 
+    srv = sub.add_parser("serve", help="build once, then serve with live reload, rendering only what a save changes")
+    srv.add_argument("-a", "--dev-addr", default="127.0.0.1:8000", metavar="HOST:PORT",
+                     help="where to serve (default 127.0.0.1:8000), as mkdocs serve's -a")
+
     bld = sub.add_parser("build", help="strict build, check the built HTML, then replace the site folder")
     bld.add_argument("--site-dir", metavar="DIR", help="where the site goes (default: site_dir of mkdocs.yml)")
 
@@ -102,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not recover_and_report(project):
         return EXIT_PROBLEMS
     commands = {"new": cmd_new, "rename": cmd_rename, "check": cmd_check, "build": cmd_build,
-                "data": cmd_data}
+                "data": cmd_data, "serve": cmd_serve}
     try:
         return commands[args.command](project, args)
     except KeyboardInterrupt:
@@ -196,6 +200,18 @@ def cmd_build(project: Project, args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     print(f"kb build: built {project.rel(site or project.site_dir)}", file=sys.stderr)
     return EXIT_OK
+
+
+def cmd_serve(project: Project, args: argparse.Namespace) -> int:
+    host, _, port = args.dev_addr.rpartition(":")
+    if not host or not port.isdigit():
+        print(f"kb serve: -a {args.dev_addr}: give HOST:PORT, e.g. 127.0.0.1:8000", file=sys.stderr)
+        return EXIT_USAGE
+    import logging
+    logging.basicConfig(format="%(levelname)-7s -  %(message)s", level=logging.INFO)
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    from .serve.server import serve
+    return serve(project.config_file, host.strip("[]"), int(port))
 
 
 def cmd_data(project: Project, args: argparse.Namespace) -> int:

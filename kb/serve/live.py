@@ -1,0 +1,272 @@
+"""The built site kept alive: one real MkDocs build, then only the pages a save changes.
+
+The first build is MkDocs' own (`mkdocs.commands.build.build`, with the kb hook and every
+plugin). A small plugin rides along and keeps what an update needs: the Files, the Navigation,
+the theme's Jinja environment, and per page its search entries and sidebar. An update asks
+kb.serve.graph which pages changed, then runs MkDocs' page pipeline on those only (read,
+Markdown, render, the theme template, the same plugin events a build runs) and writes them,
+the search index from the kept entries, the /notes/<id>/ redirects, and after a change to the
+hierarchy the previous/next links, 404.html and the sitemap.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from mkdocs.commands.build import _build_page, _build_theme_template, build
+from mkdocs.config import load_config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
+from mkdocs import utils
+
+from ..hierarchy import dest_of, href_of, url_of
+from ..mkdocs_adapter import KbAdapter, _redirect_html
+from .graph import Changes, LiveGraph
+
+log = logging.getLogger("mkdocs.kb.serve")
+
+
+class Capture(BasePlugin):
+    """Rides along a build: keeps its Files, Navigation and theme environment, and per page the
+    search entries and the sidebar it got (the last handler of each event)."""
+
+    def __init__(self) -> None:
+        self.files: Files | None = None
+        self.nav: Navigation | None = None
+        self.env: Any = None
+        self.search: Any = None
+        self.entries: dict[str, list] = {}      # src_uri -> the page's search entries
+        self.sidebar: dict[str, str] = {}       # fname -> the sidebar HTML the kb hook gave it
+        self._start = 0
+
+    @event_priority(-1000)
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self.search = next((p for name, p in config.plugins.items()
+                            if name in ("material/search", "search") and hasattr(p, "search_index")), None)
+        return config
+
+    @event_priority(-1000)
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        self.files = files
+        return files
+
+    @event_priority(-1000)
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
+        self.nav = nav
+        return nav
+
+    @event_priority(-1000)
+    def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        self.env = env
+        return env
+
+    def _index(self) -> list | None:
+        idx = getattr(self.search, "search_index", None)
+        if idx is None:
+            return None
+        return idx.entries if hasattr(idx, "entries") else getattr(idx, "_entries", None)
+
+    @event_priority(1000)       # before the search plugin indexes the page
+    def _before(self, context: dict, *, page: Page, config: MkDocsConfig, nav: Navigation) -> dict:
+        entries = self._index()
+        self._start = len(entries) if entries is not None else 0
+        return context
+
+    @event_priority(-1000)      # after it, and after the kb hook's sidebar
+    def _after(self, context: dict, *, page: Page, config: MkDocsConfig, nav: Navigation) -> dict:
+        entries = self._index()
+        if entries is not None:
+            self.entries[page.file.src_uri] = entries[self._start:]
+        if page.file.src_uri.endswith(".md") and "kb_nav" in context:
+            self.sidebar[page.file.src_uri[:-3]] = context["kb_nav"]
+        return context
+
+    on_page_context = CombinedEvent(_before, _after)
+
+
+@dataclass
+class Report:
+    """One update, for the log: what was written, and how long it took."""
+    full: bool = False
+    pages: int = 0
+    removed: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+class LiveSite:
+    """A site built into `site_dir`, and brought up to date file by file."""
+
+    def __init__(self, config_file: Path, site_dir: Path, serve_url: str | None = None):
+        self.config_file = Path(config_file).resolve()
+        self.site_dir = Path(site_dir).resolve()
+        self.serve_url = serve_url
+        self.config: MkDocsConfig
+        self.capture: Capture
+        self.graph: LiveGraph
+        self.ids: dict[str, str] = {}
+        self.neighbours: dict[str, tuple] = {}
+
+    # -- the full build -----------------------------------------------------------------
+    def full_build(self) -> None:
+        config = load_config(config_file=str(self.config_file), site_dir=str(self.site_dir))
+        if self.serve_url:
+            config.site_url = self.serve_url
+        capture = Capture()
+        config.plugins["kb-live"] = capture
+        config.plugins.on_startup(command="serve", dirty=False)
+        build(config, serve_url=self.serve_url)
+        adapter = next((p._kb for p in config.plugins.values() if isinstance(getattr(p, "_kb", None), KbAdapter)), None)
+        if adapter is None or adapter.site is None:
+            raise RuntimeError("the kb hook is not in mkdocs.yml's hooks: kb serve needs it")
+        self.config, self.capture = config, capture
+        self.graph = LiveGraph(adapter.site, sidebar=capture.sidebar)
+        self.ids = adapter.site.ids()
+        self.neighbours = self._neighbours()
+
+    @property
+    def docs_dir(self) -> Path:
+        return Path(self.config.docs_dir).resolve()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.graph.site.data_dir
+
+    # -- an update ----------------------------------------------------------------------
+    def update(self, note_paths: Iterable[Path], data_rels: Iterable[str], other: Iterable[str] = ()) -> Report:
+        """Notes (flat notes/*.md, changed, new or deleted), data files (paths inside data/) and
+        other files of the docs folder (images: copied as MkDocs copies them)."""
+        for rel in other:
+            self._copy_static(rel)
+        ch = self.graph.apply(note_paths, data_rels)
+        report = Report(problems=[d.format() for n in ch.notes for d in n.problems])
+        if not (ch.rerender or ch.removed or ch.ids_changed):
+            return report
+        config, cap = self.config, self.capture
+        files, h = cap.files, self.graph.site.hierarchy
+        assert files is not None
+        for fname in sorted(ch.removed | ch.kind_changed):
+            file = files.get_file_from_path(f"{fname}.md")
+            if file is None:
+                continue
+            files.remove(file)
+            cap.entries.pop(file.src_uri, None)
+            if fname in ch.removed:
+                _unlink(Path(file.abs_dest_path))
+        for fname in sorted(ch.added | ch.kind_changed):
+            if h.pages[fname].kind == "note":
+                file = File(f"{fname}.md", config.docs_dir, config.site_dir, config.use_directory_urls)
+            else:
+                file = File.generated(config, f"{fname}.md", content="")
+            file.dest_uri, file.url = dest_of(fname), href_of(fname) or "./"
+            files.append(file)
+            Page(None, file, config)
+        rerender = set(ch.rerender)
+        if ch.nav_changed:
+            pages = [f.page for f in files.documentation_pages() if f.page is not None]
+            config.plugins.on_nav(Navigation([], pages), config=config, files=files)
+            now = self._neighbours()
+            rerender |= {f for f, n in now.items() if self.neighbours.get(f) != n}
+            self.neighbours = now
+        doc_files = files.documentation_pages()
+        written = []
+        for fname in sorted(rerender):
+            file = files.get_file_from_path(f"{fname}.md")
+            if file is None or file.page is None:
+                continue
+            self._render(file.page, files, doc_files)
+            written.append(fname)
+            self._write_downloads(fname)
+        report.pages, report.removed = len(written), len(ch.removed)
+        self._write_search()
+        if ch.ids_changed:
+            self._write_redirects()
+        if ch.nav_changed:
+            for template in config.theme.static_templates:
+                _build_theme_template(template, cap.env, files, config, cap.nav)
+        return report
+
+    def _render(self, page: Page, files: Files, doc_files: list[File]) -> None:
+        """MkDocs' page pipeline for one page: populate (as mkdocs.commands.build does), then the
+        template. A note that is not UTF-8 is read by kb (with replacement characters): MkDocs'
+        own read would stop the page."""
+        config = self.config
+        config._current_page = page
+        try:
+            page = config.plugins.on_pre_page(page, config=config, files=files)
+            try:
+                page.read_source(config)
+            except ValueError:
+                page.markdown, page.meta = "", {}
+            page.markdown = config.plugins.on_page_markdown(page.markdown, page=page, config=config, files=files)
+            page.render(config, files)
+            page.content = config.plugins.on_page_content(page.content, page=page, config=config, files=files)
+        finally:
+            config._current_page = None
+        _build_page(page, config, doc_files, self.capture.nav, self.capture.env)
+
+    def _neighbours(self) -> dict[str, tuple]:
+        """Each page's previous and next page with their titles (its footer shows them)."""
+        h = self.graph.site.hierarchy
+        out = {}
+        nav = self.capture.nav
+        for p in nav.pages if nav is not None else ():
+            fname = p.file.src_uri[:-3]
+            out[fname] = tuple((q.file.src_uri, h.pages[q.file.src_uri[:-3]].title if q.file.src_uri[:-3] in h.pages else "")
+                               if q is not None else None for q in (p.previous_page, p.next_page))
+        return out
+
+    def _write_search(self) -> None:
+        cap = self.capture
+        idx = getattr(cap.search, "search_index", None)
+        if idx is None or cap.files is None:
+            return
+        entries = [e for f in cap.files.documentation_pages() for e in cap.entries.get(f.src_uri, ())]
+        attr = "entries" if hasattr(idx, "entries") else "_entries"
+        setattr(idx, attr, entries)
+        try:
+            data = idx.generate_search_index(None)      # Material's
+        except TypeError:
+            data = idx.generate_search_index()          # MkDocs' own search
+        utils.write_file(data.encode("utf-8"), os.path.join(self.config.site_dir, "search", "search_index.json"))
+
+    def _write_redirects(self) -> None:
+        ids = self.graph.site.ids()
+        for nid in set(self.ids) - set(ids):
+            _unlink(self.site_dir / "notes" / nid / "index.html")
+        for nid, fname in ids.items():
+            if self.ids.get(nid) != fname:
+                utils.write_file(_redirect_html(nid, fname).encode("utf-8"),
+                                 str(self.site_dir / "notes" / nid / "index.html"))
+        self.ids = ids
+
+    def _write_downloads(self, fname: str) -> None:
+        page = self.graph.site.pages.get(fname)
+        for block in page.blocks if page else ():
+            for name, data in block.downloads:
+                utils.write_file(data, str(self.site_dir / (url_of(fname) + name)))
+
+    def _copy_static(self, rel: str) -> None:
+        src, dest = self.docs_dir / rel, self.site_dir / rel
+        if src.is_file():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
+        else:
+            _unlink(dest)
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return
+    try:
+        path.parent.rmdir()     # an empty folder goes with its page, as a full build would not make it
+    except OSError:
+        pass
