@@ -20,3 +20,8 @@ on_page_content = _kb.on_page_content
 @event_priority(-100)   # last: after the search plugin has read the page's content
 def on_page_context(context, page, config, nav):
     return _kb.on_page_context(context, page, config, nav)
+
+
+@event_priority(-100)   # after the search plugin has written its index
+def on_post_build(config):
+    return _kb.on_post_build(config)

@@ -36,6 +36,9 @@ from .vault import QUESTIONS_KIND, Note, Vault
 log = logging.getLogger("kb")
 
 QUESTIONS_KEY = "kbquestionslist"     # placeholder for the generated list of questions
+QUESTIONS_BEGIN, QUESTIONS_END = "kbquestionsbegin", "kbquestionsend"    # around the list once made
+_QUESTIONS_RE = re.compile(rf"(?:<p>)?{QUESTIONS_BEGIN}(?:</p>)?(.*?)(?:<p>)?{QUESTIONS_END}(?:</p>)?", re.S)
+
 _placeholder_ids = itertools.count(1)
 
 
@@ -540,8 +543,11 @@ class Site:
         return "".join(out)
 
     def _questions_md(self) -> str:
-        """Every heading ending in '?' in the vault, grouped by note, in navigation order."""
+        """Every heading ending in '?' in the vault, grouped by top-level section and then by
+        note, both in navigation order. The list repeats headings that search finds on their own
+        pages: it is marked to stay out of the search index (see finish_html)."""
         out = []
+        section = None
         for page in self.hierarchy.walk(ROOT) if ROOT in self.hierarchy.pages else []:
             if page.note is None:
                 continue
@@ -549,12 +555,16 @@ class Site:
             own = [h for h in self.expanded(page.fname).headings if h.text in own_texts]
             if not own:
                 continue
-            trail = " / ".join(self.hierarchy.pages[a].title for a in self.hierarchy.ancestors(page.fname)[1:])
-            head = f"{trail} / {page.title}" if trail else page.title
-            out.append(f"\n### [{md_text(head)}]({src_of(page.fname)})\n")
+            trail = self.hierarchy.ancestors(page.fname)[1:] + [page.fname]
+            if trail[0] != section:
+                section = trail[0]
+                out.append(f"\n### [{md_text(self.hierarchy.pages[section].title)}]({src_of(section)})\n")
+            if trail[1:]:     # a top-level note's own questions go right under its heading
+                head = " / ".join(self.hierarchy.pages[a].title for a in trail[1:])
+                out.append(f"\n#### [{md_text(head)}]({src_of(page.fname)})\n")
             # The heading as its page shows it (code unwrapped, entities read), then as text.
             out.extend(f"- [{md_text(heading_plain_text(h.text))}]({src_of(page.fname)}#{h.slug})" for h in own)
-        return "\n".join(out) + "\n"
+        return f"\n{QUESTIONS_BEGIN}\n" + "\n".join(out) + f"\n\n{QUESTIONS_END}\n"
 
     # -- for the adapter ----------------------------------------------------------
     def finish_html(self, fname: str, content: str) -> str:
@@ -564,6 +574,8 @@ class Site:
         if page is None:
             return content
         content = media_html(content, href_of(fname))
+        if QUESTIONS_BEGIN in content:
+            content = _QUESTIONS_RE.sub(_search_excluded, content)
         if not page.blocks:
             return content
         for b in page.blocks:
@@ -656,3 +668,8 @@ def _anchor_blocks(text: str) -> str:
         pos = m.end()
     out.append(text[pos:])
     return "".join(out)
+
+
+def _search_excluded(m: re.Match) -> str:
+    """The list's headings (and so their sections) marked for Material's search to skip."""
+    return re.sub(r"<(h[1-6])\b", r"<\1 data-search-exclude", m[1])

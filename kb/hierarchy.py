@@ -6,6 +6,8 @@ Dendron's hierarchy: `a.b.c` is a child of `a.b`; top-level notes are children o
 from __future__ import annotations
 
 import html
+import re
+from collections import ChainMap
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Literal
@@ -57,6 +59,40 @@ def relative_url(from_fname: str, to_fname: str) -> str:
         common += 1
     parts = [".."] * (len(a) - common) + list(b[common:])
     return "/".join(parts) + "/" if parts else "./"
+
+
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
+def _title_words(titles: Iterable[str]) -> dict[str, str]:
+    """casefold -> the first spelling with a capital letter, over the words of the titles."""
+    out: dict[str, str] = {}
+    for t in titles:
+        for w in _WORD_RE.findall(t):
+            if w != w.lower():
+                out.setdefault(w.casefold(), w)
+    return out
+
+
+def _spell_stubs(pages: dict[str, "SitePage"]) -> None:
+    """A stub's title from its name, spelled as the titles below it and the notes beside it
+    spell its words. Deepest first, so that a stub above a stub sees the spelling found."""
+    notes_below: dict[str, dict[str, str]] = {}     # page -> words of its notes' titles (memo)
+
+    def beside(fname: str | None) -> dict[str, str]:
+        if fname is None or fname not in pages:
+            return {}
+        w = notes_below.get(fname)
+        if w is None:
+            w = notes_below[fname] = _title_words(pages[c].title for c in sorted(pages[fname].children)
+                                                  if pages[c].kind == "note")
+        return w
+
+    stubs = [p for f, p in pages.items() if p.kind == "stub" and f != ROOT]
+    stubs.sort(key=lambda p: -p.fname.count("."))
+    for page in stubs:
+        known = ChainMap(_title_words(pages[c].title for c in sorted(page.children)), beside(page.parent))
+        page.title = title_from_fname(page.fname, known)
 
 
 @dataclass
@@ -113,6 +149,7 @@ class Hierarchy:
                 up = pages[parent] = SitePage(parent, "stub", None, "Home" if parent == ROOT else title_from_fname(parent))
                 up.children.append(page.fname)
                 page = up
+        _spell_stubs(pages)
         for page in pages.values():
             if len(page.children) > 1:      # most pages have none or one (a key each costs)
                 page.children.sort(key=lambda f: pages[f].sort_key())

@@ -21,6 +21,7 @@ from .journal import JournalError, recover_for_build
 from .linelimits import guard_markdown
 from .localnav import local_nav
 from .noteread import UNUSABLE, link_loops
+from .search import names_of, page_boost, tune_index
 from .theme_memo import BlockMemo
 
 log = logging.getLogger("mkdocs.plugins.kb")
@@ -153,6 +154,8 @@ class KbAdapter:
             page.meta["tags"] = [html.escape(t) for t in kb_page.note.tags]
         if kb_page.kind != "note":   # stubs, tag and user pages only list links: keep search to notes
             page.meta["search"] = {"exclude": True}
+        elif (boost := page_boost(fname)) is not None:     # data pages below the notes (kb.search)
+            page.meta["search"] = {"boost": boost}
         # '' for generated pages: their HTML comes in on_page_content. A line Markdown would take
         # minutes over becomes an error block (kb/linelimits.py; the note's problems name it).
         return guard_markdown(self.site.pages[fname].markdown)
@@ -179,6 +182,17 @@ class KbAdapter:
                 toc = items[0].children if len(items) == 1 and items[0].level == 1 else items
                 toc.extend(AnchorLink(html.escape(title), anchor, 2) for title, anchor in kb_page.sections)
         return context
+
+    def on_post_build(self, config: MkDocsConfig) -> None:
+        """Runs after the search plugin has written its index (the hook sets a late priority):
+        each note's first entry gets its names (see kb.search)."""
+        site = self.site
+        if site is None:
+            return
+        linked = site.data.links.looked_up() if site.data is not None else {}
+        names = {href_of(f): names_of(f, linked.get(f, ())) for f, p in site.hierarchy.pages.items()
+                 if p.kind == "note" and f != ROOT}
+        tune_index(Path(config.site_dir) / "search" / "search_index.json", names)
 
 
 def _fname(page: Page) -> str:

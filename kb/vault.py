@@ -8,7 +8,7 @@ import re
 from dataclasses import astuple
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import yaml
 
@@ -107,12 +107,30 @@ def _fast_frontmatter(text: str) -> dict[str, Any] | None:
     return out
 
 
-def title_from_fname(fname: str) -> str:
-    """`inference-accelerator` -> "Inference Accelerator" (as Dendron does)."""
+# Words kept upper-case in a title made from a name (`hardware.gpu` -> "GPU").
+ACRONYMS = frozenset("""AI AMD API ARM ASIC AWS CNN CPU CUDA CV EC2 FAQ FP8 FP16 FP32 FPGA GCP GPU HBM HPC
+    IO IPU LLM ML MLP NLP NPU ONNX RAM RNN SDK SQL SSD TPU TTFT UI VM VPU XLA""".split())
+
+
+def _title_word(word: str, known: Mapping[str, str] | None) -> str:
+    found = known.get(word.casefold()) if known else None
+    if found is not None:
+        return found
+    up = word.upper()
+    if up in ACRONYMS:
+        return up
+    if up.endswith("S") and up[:-1] in ACRONYMS:         # gpus -> GPUs
+        return up[:-1] + "s"
+    return word[:1].upper() + word[1:]
+
+
+def title_from_fname(fname: str, known: Mapping[str, str] | None = None) -> str:
+    """`inference-accelerator` -> "Inference Accelerator" (as Dendron does); a known acronym
+    upper-case (`gpu` -> "GPU"); `known` (casefolded word -> spelling) spells the words it has."""
     last = fname.rpartition(".")[2]
     if last.isalnum():        # one word: no splitting (hierarchies have thousands of stub parents)
-        return last[:1].upper() + last[1:]
-    return " ".join(w[:1].upper() + w[1:] for w in re.split(r"[-_ ]+", last) if w) or last
+        return _title_word(last, known)
+    return " ".join(_title_word(w, known) for w in re.split(r"[-_ ]+", last) if w) or last
 
 
 def to_millis(value: Any) -> int | None:

@@ -246,7 +246,9 @@ def test_no_chart_text_overlaps_and_a_phone_can_read_it(browser, which, request)
 
 SEARCHES = [("resnet50", "models/cv/resnet50/"), ("ResNet-50", "models/cv/resnet50/"),
             ("llama2-70b", "models/llm/llama2-70b/"), ("trn1", "hardware/aws/trn1/"), ("T4", "hardware/gpu/t4/"),
-            ("bert-base-uncased", "models/nlp/bert/"), ("inf2", "hardware/aws/inf2/"), ("a100", "hardware/gpu/a100/")]
+            ("bert-base-uncased", "models/nlp/bert/"), ("inf2", "hardware/aws/inf2/"), ("a100", "hardware/gpu/a100/"),
+            # an instance: the page of its family (links.yml links it there), not a section that names it
+            ("g4dn.xlarge", "hardware/gpu/t4/"), ("inf2.48xlarge", "hardware/aws/inf2/")]
 
 
 @pytest.mark.parametrize("query, expected", SEARCHES)
@@ -273,6 +275,29 @@ def test_search_index_separates_table_cells(project_site):
     text = " ".join(d["text"] for d in docs)
     assert "inf1.xlarge" in text
     assert "inf1.xlarge1" not in text and "xlarge$" not in text
+
+
+def test_search_index_holds_each_question_once_and_data_pages_below_notes(project_site):
+    import json
+    import re
+    _, site = project_site
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    docs = index["docs"]
+    titles = [d["title"] for d in docs if d["title"].endswith("?")]
+    assert len(titles) > 50 and len(titles) == len(set(titles))
+    faq = (site / "faq" / "index.html").read_text(encoding="utf-8")
+    listed = re.findall(r'<li><a href="([^"]+)#[^"]+">([^<]+\?)</a></li>', faq)
+    assert len(listed) > 50
+    for href, question in listed:        # each question found once: on its own page, not in the list
+        hits = [d["location"] for d in docs if question in d["title"] or question in d["text"]]
+        assert [h for h in hits if h.startswith("faq/#")] == [], question
+    assert not any(d["location"].startswith("faq/#") and "?" in d["title"] for d in docs)
+    assert all(d.get("boost") == 0.5 for d in docs if d["location"].startswith("data/"))
+    assert not any("boost" in d for d in docs if d["location"].startswith("hardware/"))
+    assert index["config"]["fields"]["names"]["boost"] > index["config"]["fields"]["title"]["boost"]
+    names = {d["location"]: d.get("names", "") for d in docs}
+    assert "inf2.48xlarge" in names["hardware/aws/inf2/"].split()
+    assert "g4dn.xlarge" in names["hardware/gpu/t4/"].split()
 
 
 def _off_machine(browser, base: str, paths: list[str]) -> list[str]:  # noqa: F811

@@ -45,6 +45,14 @@ class LinkRules:
         self._memo[key] = found
         return found
 
+    def looked_up(self) -> dict[str, set[str]]:
+        """Note fname -> the cell values linked to it so far (those the tables have shown)."""
+        out: dict[str, set[str]] = {}
+        for (_column, value), fname in self._memo.items():
+            if fname is not None:
+                out.setdefault(fname, set()).add(value)
+        return out
+
 
 def load_links(path: Path, display: str, note_exists: Callable[[str], bool],
                known_notes: Iterable[str] | None = None) -> tuple[LinkRules, list[Diagnostic]]:
