@@ -114,11 +114,12 @@ def _opening(text: str, close: int) -> int | None:
     """Where the `[` that the `]` at `close` ends is, on the same line (brackets balanced,
     backslash escapes skipped), or None."""
     depth = 0
-    line_start = text.rfind("\n", 0, close) + 1
     i = close - 1
-    while i >= line_start:
+    # Back to the line's start, found on the way: searching for it first made each link on a
+    # long line cost the whole line (quadratic in a line of 100,000 tags).
+    while i >= 0 and text[i] != "\n":
         c = text[i]
-        escaped = i > line_start and text[i - 1] == "\\"
+        escaped = i > 0 and text[i - 1] == "\\"
         if not escaped:
             if c == "]":
                 depth += 1
