@@ -29,6 +29,7 @@ from ..localnav import local_nav
 from ..names import name_key
 from ..refs import parse_ref
 from ..resolve import Resolver
+from ..syntax import scan
 from ..vault import QUESTIONS_KIND, Note, fname_of, load_note
 
 
@@ -86,6 +87,11 @@ class LiveGraph:
         self.data_links_of: dict[str, set[str]] = {}
         self._recording: set[str] | None = None
         self._install_expander()
+        # Pages with embeds expanded again, recording what they read (the first build did not).
+        for fname in site.prepared:
+            if site.vault.notes[fname].has_embed_syntax:
+                site._expanded.pop(fname, None)
+                self._expand(fname)
         for fname, note in site.vault.notes.items():
             if fname in site.prepared:
                 self._index_links(fname, note)
@@ -96,11 +102,6 @@ class LiveGraph:
         for target, sources in site.data_pages.items():
             for s in sources:
                 self.data_links_of.setdefault(s, set()).add(target)
-        # Pages with embeds expanded again, recording what they read (the first build did not).
-        for fname in site.prepared:
-            if site.vault.notes[fname].has_embed_syntax:
-                site._expanded.pop(fname, None)
-                self._expand(fname)
         self.sidebar: dict[str, str] = sidebar if sidebar is not None else {}
 
     # -- the dependency map -------------------------------------------------------------
@@ -141,6 +142,9 @@ class LiveGraph:
         for kind, value in note.refs:
             if kind in ("link", "embed"):
                 keys |= _names(value)
+        if note.has_embed_syntax:   # the links of embedded text are rendered on this page too
+            for tok in scan(self.site.expanded(fname).text, ("link", "embed")):
+                keys |= _names(tok.value)
         keys.discard(name_key(fname))
         self.names_of[fname] = keys
         for key in keys:
@@ -289,20 +293,21 @@ class LiveGraph:
         for fname in new_notes:
             if fname not in prepare:
                 self._index_csvs(fname, None)
-            self._index_links(fname, vault.notes.get(fname))
 
         # 5. Expand again; a page whose headings or block ids changed is news to pages linking to it.
         if rebuild:
             expand_again |= wildcard
         for key in {name_key(f) for f in ch.added | ch.removed}:
             expand_again |= self.readers.get(key, set())
-        expand_again &= set(site.prepared)
+        expand_again = (expand_again | prepare) & set(site.prepared)     # new notes are prepared only now
         for fname in expand_again | set(new_notes) | redraw:
             site._expanded.pop(fname, None)
             site._anchors.pop(fname, None)
             site._embed_problems.pop(fname, None)
         for fname in sorted(expand_again):
             self._expand(fname)
+        for fname in sorted(expand_again | set(new_notes)):
+            self._index_links(fname, vault.notes.get(fname))
         for fname in set(new_notes) - set(site.prepared):   # deleted or unpublished
             for key in self.reads_of.pop(fname, ()):
                 self.readers.get(key, set()).discard(fname)

@@ -175,14 +175,17 @@ class LiveSite:
             rerender |= {f for f, n in now.items() if self.neighbours.get(f) != n}
             self.neighbours = now
         doc_files = files.documentation_pages()
-        written = []
+        pages = []
         for fname in sorted(rerender):
             file = files.get_file_from_path(f"{fname}.md")
-            if file is None or file.page is None:
-                continue
-            self._render(file.page, files, doc_files)
-            written.append(fname)
+            if file is not None and file.page is not None:
+                pages.append((fname, file.page))
+        for _fname, page in pages:     # all first, as MkDocs does: footers show their neighbours' titles
+            self._populate(page, files)
+        for fname, page in pages:
+            _build_page(page, config, doc_files, cap.nav, cap.env)
             self._write_downloads(fname)
+        written = [f for f, _ in pages]
         report.pages, report.removed = len(written), len(ch.removed)
         self._write_search()
         if ch.ids_changed:
@@ -192,10 +195,9 @@ class LiveSite:
                 _build_theme_template(template, cap.env, files, config, cap.nav)
         return report
 
-    def _render(self, page: Page, files: Files, doc_files: list[File]) -> None:
-        """MkDocs' page pipeline for one page: populate (as mkdocs.commands.build does), then the
-        template. A note that is not UTF-8 is read by kb (with replacement characters): MkDocs'
-        own read would stop the page."""
+    def _populate(self, page: Page, files: Files) -> None:
+        """MkDocs' reading of one page (as mkdocs.commands.build's _populate_page). A note that
+        is not UTF-8 gets kb's reading (with replacement characters): MkDocs' own would stop."""
         config = self.config
         config._current_page = page
         try:
@@ -209,7 +211,6 @@ class LiveSite:
             page.content = config.plugins.on_page_content(page.content, page=page, config=config, files=files)
         finally:
             config._current_page = None
-        _build_page(page, config, doc_files, self.capture.nav, self.capture.env)
 
     def _neighbours(self) -> dict[str, tuple]:
         """Each page's previous and next page with their titles (its footer shows them)."""

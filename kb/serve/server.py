@@ -55,6 +55,10 @@ class KbServer(LiveReloadServer):
         paths = [os.fsdecode(event.src_path)]
         if getattr(event, "dest_path", ""):
             paths.append(os.fsdecode(event.dest_path))
+        beside = self.live.config_file.parent
+        paths = [p for p in paths if Path(p).parent != beside or Path(p).name == self.live.config_file.name]
+        if not paths:   # a log or any other file beside mkdocs.yml: that folder is watched only for it
+            return
         with self._rebuild_cond:
             self._changed.update(paths)
             self._want_rebuild = True
