@@ -470,6 +470,8 @@ class Site:
             sections.append(("In the data", data_refs, "kb-in-the-data"))
         after = [self._list_html(fname, title, fnames, anchor, with_desc=anchor == "kb-children")
                  for title, fnames, anchor in sections]
+        if note.tags:
+            after.insert(0, self._tags_html(fname, note.tags))
         if note.updated:
             day = dt.datetime.fromtimestamp(note.updated / 1000, dt.timezone.utc).strftime("%Y-%m-%d")
             after.append(f'<p class="kb-updated">Updated <time datetime="{day}">{day}</time></p>')
@@ -517,6 +519,16 @@ class Site:
     def _a(self, here: str, to: str) -> str:
         return (f'<a href="{html.escape(relative_url(here, to), quote=True)}">'
                 f'{self.hierarchy.title_html(to)}</a>')
+
+    def _tags_html(self, here: str, tags: list[str]) -> str:
+        """The note's frontmatter tags as chips, each a link to its tag page."""
+        chips = []
+        for t in dict.fromkeys(tags):
+            page = self.hierarchy.find("tags." + (self._tag_names.find(t) or t))
+            text = html.escape("#" + (page[5:] if page else t))
+            chips.append(f'<a class="kb-tag" href="{html.escape(relative_url(here, page), quote=True)}">{text}</a>'
+                         if page else f'<span class="kb-tag">{text}</span>')
+        return f'<nav class="kb-tags" aria-label="Tags">{"".join(chips)}</nav>'
 
     def _list_html(self, here: str, title: str, fnames: list[str], anchor: str, *, with_desc: bool = False) -> str:
         items = []

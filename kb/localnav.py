@@ -14,11 +14,11 @@ WINDOW = 12     # siblings shown on each side of the current page
 MAX_CHILDREN = 25
 
 
-def _item(h: Hierarchy, here: str, fname: str, *, active: bool = False, inner: str = "") -> str:
+def _item(h: Hierarchy, here: str, fname: str, *, active: bool = False, inner: str = "", title: str = "") -> str:
     cls = "md-nav__item" + (" md-nav__item--active" if active else "")
     link_cls = "md-nav__link" + (" md-nav__link--active" if active else "")
     aria = ' aria-current="page"' if active else ""
-    title = h.title_html(fname)
+    title = title or h.title_html(fname)
     href = html.escape(relative_url(here, fname), quote=True)
     return f'<li class="{cls}"><a class="{link_cls}" href="{href}"{aria}><span class="md-ellipsis">{title}</span></a>{inner}</li>'
 
@@ -33,10 +33,12 @@ def _list(items: list[str]) -> str:
     return '<ul class="md-nav__list">' + "".join(items) + "</ul>"
 
 
-def local_nav(h: Hierarchy, fname: str) -> str:
-    """Home, then each level from the top down to the page: a window of siblings, the path expanded."""
+def local_nav(h: Hierarchy, fname: str, site_name: str = "") -> str:
+    """Home, then each level from the top down to the page: a window of siblings, the path expanded.
+    The sidebar's title is the site name: a home page titled the same is listed as "Home"."""
     path = [a for a in h.ancestors(fname) if a != ROOT] + ([fname] if fname != ROOT else [])
-    home = _item(h, fname, ROOT, active=(fname == ROOT)) if ROOT in h.pages else ""
+    same = ROOT in h.pages and site_name.strip().casefold() == h.pages[ROOT].title.strip().casefold()
+    home = _item(h, fname, ROOT, active=(fname == ROOT), title="Home" if same else "") if ROOT in h.pages else ""
     if not path:
         return _list([home]) + _level(h, fname, ROOT, None, [])
     return _list([home]) + _level(h, fname, path[0].rsplit(".", 1)[0] if "." in path[0] else ROOT, path[0], path[1:])
@@ -53,13 +55,14 @@ def _level(h: Hierarchy, here: str, parent: str, focus: str | None, rest: list[s
         inner = ""
         if s == focus:
             if rest:
-                inner = '<nav class="md-nav">' + _level(h, here, s, rest[0], rest[1:]) + "</nav>"
+                inner = f'<nav class="md-nav" aria-label="{h.title_html(s)}">' + _level(h, here, s, rest[0], rest[1:]) + "</nav>"
             else:
                 kids = h.nav_children(s)
                 shown = [_item(h, here, c) for c in kids[:MAX_CHILDREN]]
                 if len(kids) > MAX_CHILDREN:
                     shown.append(_more(h, here, s, len(kids) - MAX_CHILDREN))
-                inner = '<nav class="md-nav kb-nav-children">' + _list(shown) + "</nav>" if shown else ""
+                inner = (f'<nav class="md-nav kb-nav-children" aria-label="Pages under {h.title_html(s)}">' + _list(shown) + "</nav>"
+                         if shown else "")
         items.append(_item(h, here, s, active=(s == here), inner=inner))
     hidden = len(sibs) - (hi - lo)
     if hidden:

@@ -26,7 +26,7 @@ from .theme_memo import BlockMemo
 
 log = logging.getLogger("mkdocs.plugins.kb")
 
-ASSETS = ("kb.css", "kb-tables.css", "kb-tables.js")
+ASSETS = ("kb.css", "kb-tables.css", "kb-tables.js", "kb-preview.css", "kb-preview.js")
 # Markdown as Dendron's preview reads it (CommonMark lists, footnotes), whatever the vault's
 # mkdocs.yml lists.
 MARKDOWN_EXTENSIONS = ("kb.commonmark", "footnotes")
@@ -173,7 +173,7 @@ class KbAdapter:
         fname = _fname(page)
         if self.site is None or fname not in self.site.hierarchy.pages:
             return context
-        context["kb_nav"] = local_nav(self.site.hierarchy, fname)
+        context["kb_nav"] = local_nav(self.site.hierarchy, fname, str(config.site_name or ""))
         kb_page = self.site.pages.get(fname)
         if kb_page is not None and kb_page.html is None and page.content is not None:
             page.content = self.site.furnish(fname, page.content)

@@ -4,7 +4,10 @@ site and a small generated project, each built with `mkdocs build` and served ov
 - every table's key columns lie inside its scroll box at 1366x768 and on a 390x844 phone;
 - no two texts of any chart's SVG overlap, and chart text is at least 9 px on the phone;
 - typing into the real search box puts the page about the thing first;
-- no page type asks any host but 127.0.0.1 for anything.
+- no page type asks any host but 127.0.0.1 for anything;
+- hovering a link shows the target's title and first paragraph (not on a touch screen);
+- tags show as chips linked to their tag pages; the site name is in the sidebar once;
+- axe-core finds no serious or critical violation in the light or the dark scheme.
 """
 from __future__ import annotations
 
@@ -78,6 +81,7 @@ def small_site(tmp_path_factory) -> Iterator[tuple[str, Path]]:
         docs_dir: notes
         theme:
           name: material
+          custom_dir: {ROOT / 'overrides'}
           font: false
           features: [navigation.instant]
         hooks:
@@ -91,13 +95,13 @@ def small_site(tmp_path_factory) -> Iterator[tuple[str, Path]]:
         id: root0000000000000000001
         title: Home
         ---
-        Wide data in [[data.wide]]; a #sample tag.
+        Wide data in [[data.wide]]; a #sample tag; the [[deep one|hardware.gpu.deep]].
     """))
     (proj / "notes" / "data.wide.md").write_text(textwrap.dedent("""\
         ---
         id: datawide000000000000001
         title: Wide data
-        tags: [sample]
+        tags: [sample, "<b>x</b>"]
         ---
         ```table
         source: wide.csv
@@ -117,7 +121,11 @@ def small_site(tmp_path_factory) -> Iterator[tuple[str, Path]]:
         id: deep0000000000000000001
         title: Deep note
         ---
-        Its parents hardware and hardware.gpu are stubs.
+        Its parents hardware and hardware.gpu are stubs. <script>window.kbHacked = 1</script>
+
+        ## Second part
+
+        What the <b>second</b> part says.
     """))
     site = proj / "site"
     _build(proj, site)
@@ -334,3 +342,126 @@ def test_no_request_leaves_the_machine_on_any_page_type(browser, small_site, pro
     base, site = project_site
     assert _off_machine(browser, base, ["", "hardware/aws/inf1/", "hardware/instances/", "faq/",
                                         "data/neuron/", "no/such/page/"]) == []
+
+
+def test_hovering_a_link_previews_its_page(browser, small_site):  # noqa: F811
+    base, _ = small_site
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    pg = context.new_page()
+    pg.goto(base)
+    card = pg.locator(".kb-preview")
+    pg.locator(".md-content a", has_text="deep one").hover()
+    card.wait_for(state="visible", timeout=5000)
+    assert card.locator(".kb-preview__title").inner_text() == "Deep note"
+    assert card.locator(".kb-preview__text").inner_text().startswith("Its parents hardware and hardware.gpu are stubs.")
+    assert card.locator("script, b, a").count() == 0 and pg.evaluate("window.kbHacked") is None
+    box, link = card.bounding_box(), pg.locator(".md-content a", has_text="deep one").bounding_box()
+    assert box["y"] >= link["y"] + link["height"] and box["x"] + box["width"] <= 1366
+    pg.mouse.move(5, 700)                    # away: the card goes
+    card.wait_for(state="hidden", timeout=5000)
+    context.close()
+    # A phone: no hover, no card.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    pg = context.new_page()
+    pg.goto(base)
+    pg.locator(".md-content a", has_text="deep one").hover()
+    pg.wait_for_timeout(800)
+    assert pg.locator(".kb-preview").count() == 0
+    context.close()
+
+
+def test_preview_of_a_link_to_a_heading_shows_that_section(browser, small_site):  # noqa: F811
+    base, site = small_site
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    pg = context.new_page()
+    pg.goto(base + "data/wide/")
+    pg.evaluate("""() => { const a = document.createElement('a'); a.id = 'probe';
+        a.href = '../../hardware/gpu/deep/#second-part'; a.textContent = 'second';
+        document.querySelector('.md-content__inner').prepend(a); }""")
+    pg.locator("#probe").hover()
+    card = pg.locator(".kb-preview")
+    card.wait_for(state="visible", timeout=5000)
+    assert card.locator(".kb-preview__title").inner_text() == "Second part"
+    assert card.locator(".kb-preview__text").inner_text() == "What the second part says."
+    context.close()
+
+
+def test_tags_show_as_chips_linked_to_their_pages_and_the_site_name_once(browser, small_site):  # noqa: F811
+    base, site = small_site
+    html = (site / "data" / "wide" / "index.html").read_text(encoding="utf-8")
+    assert "<b>x</b>" not in html and "#&lt;b&gt;x&lt;/b&gt;" in html
+    for w, h in SIZES:
+        context = browser.new_context(viewport={"width": w, "height": h})
+        pg = context.new_page()
+        pg.goto(base + "data/wide/")
+        chips = pg.locator(".kb-tags a.kb-tag")
+        assert chips.all_inner_texts() == ["#sample", "#<b>x</b>"]
+        chips.first.click()
+        pg.wait_for_url(base + "tags/sample/")
+        assert pg.locator("h1").inner_text().rstrip("\u00b6").strip() == "sample"
+        pg.goto(base + "hardware/gpu/deep/")
+        sidebar = pg.locator(".md-sidebar--primary")
+        assert sidebar.inner_text().count("Small") == 1, sidebar.inner_text()
+        context.close()
+
+
+def test_site_name_once_in_the_sidebar_where_the_home_page_has_that_title(browser, project_site):  # noqa: F811
+    import yaml
+    base, site = project_site
+    name = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["site_name"]
+    for w, h in SIZES:
+        context = browser.new_context(viewport={"width": w, "height": h})
+        pg = context.new_page()
+        for path in ("", "hardware/gpu/b200/"):
+            pg.goto(base + path)
+            if w < 500:                      # the sidebar is the drawer: open it
+                pg.locator("label.md-header__button[for='__drawer']").click()
+                pg.wait_for_timeout(300)
+            nav = pg.locator(".md-sidebar--primary nav.md-nav--primary")
+            assert nav.inner_text().count(name) == 1, (w, path)
+            home = nav.locator("a.md-nav__link").first
+            assert home.inner_text().strip() == "Home"
+        context.close()
+
+
+AXE_VERSION = "4.11.0"
+
+
+@pytest.fixture(scope="module")
+def axe_js() -> str:
+    """axe-core, installed once by npm into .cache/axe (git-ignored); never part of the site."""
+    prefix = ROOT / ".cache" / "axe"
+    path = prefix / "node_modules" / "axe-core" / "axe.min.js"
+    if not path.is_file():
+        if shutil.which("npm") is None:
+            pytest.skip("npm is not installed: axe-core cannot be installed (scripts/install-axe.sh)")
+        done = subprocess.run(["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
+                               f"axe-core@{AXE_VERSION}"], capture_output=True, text=True, timeout=300)
+        if done.returncode != 0 or not path.is_file():
+            pytest.skip(f"npm could not install axe-core@{AXE_VERSION}: {done.stderr.strip()[-300:]}")
+    return path.read_text(encoding="utf-8")
+
+
+AXE_RUN = """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+  .filter(v => v.impact === 'serious' || v.impact === 'critical')
+  .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))"""
+
+
+def test_pages_pass_axe_in_both_schemes(browser, project_site, small_site, axe_js):  # noqa: F811
+    pages = [(project_site, ""), (project_site, "hardware/gpu/b200/"),            # home, a table
+             (project_site, "methods/cost-per-million/"), (project_site, "faq/"),  # a chart, the FAQ
+             (small_site, "hardware/gpu/"), (small_site, "data/wide/")]           # a stub, tags and a chart
+    problems = []
+    for scheme in ("light", "dark"):
+        context = browser.new_context(viewport={"width": 1366, "height": 768}, color_scheme=scheme)
+        pg = context.new_page()
+        for (base, site), path in pages:
+            assert (site / path / "index.html").is_file(), path
+            pg.goto(base + path)
+            if base == project_site[0]:      # the project's palette follows prefers-color-scheme
+                assert pg.evaluate("document.body.getAttribute('data-md-color-scheme')") == \
+                    ("slate" if scheme == "dark" else "default")
+            pg.add_script_tag(content=axe_js)
+            problems += [f"{scheme} /{path}: {v}" for v in pg.evaluate(AXE_RUN)]
+        context.close()
+    assert problems == []
