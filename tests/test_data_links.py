@@ -92,6 +92,7 @@ def test_schema_validation_names_file_line_and_column(project):
         b,two,200
         c,3,
         d,4,n/a
+        e,5,fast
     """)
     write(project, "schema.yml", """\
         bad.csv:
@@ -107,8 +108,8 @@ def test_schema_validation_names_file_line_and_column(project):
     text = "\n".join(d.format() for d in diags)
     assert "data/bad.csv:1:0: error: required column 'Latency' is missing" in text
     assert "data/bad.csv:4:0: error: column 'Batch Size' must be numeric, but holds 'two'" in text  # blank line 3
-    assert "data/bad.csv:6:0: error: column 'Throughput' must be numeric, but holds 'n/a'" in text
-    assert "bad.csv:5" not in text                                   # an empty cell is just missing
+    assert "data/bad.csv:7:0: error: column 'Throughput' must be numeric, but holds 'fast'" in text
+    assert "bad.csv:5" not in text and "bad.csv:6" not in text       # empty and n/a cells are just missing
     assert re.search(r"data/schema.yml:6:\d+: error: unknown key 'requird' \(did you mean \"required\"\?\)", text)
     assert re.search(r"data/schema.yml:7:\d+: error: no file 'nope.csv' in data/", text)
     # The table still renders: bad cells are missing values, the build reports the errors.
