@@ -216,7 +216,8 @@ def validate(path: Path, required: tuple[str, ...], numeric: tuple[str, ...]) ->
         if ptypes.is_numeric_dtype(col.dtype) and not ptypes.is_bool_dtype(col.dtype):
             continue
         nums = pd.to_numeric(col, errors="coerce")
-        bad = nums.isna() & col.notna()
+        # A missing-value spelling is missing, not bad (SPEC), even where a bad cell kept the column text.
+        bad = nums.isna() & col.notna() & ~col.astype(str).str.strip().isin(NA_SPELLINGS)
         if bad.any():
             lines = lines or record_lines(path)
             positions = [int(i) for i in bad.to_numpy().nonzero()[0]]
