@@ -268,3 +268,39 @@ def test_served_pages_equal_a_clean_build_after_random_saves(project: Path, tmp_
         assert "full rebuild" not in (project / "serve.log").read_text()
     finally:
         served.stop()
+
+
+def test_bad_saves_show_their_problem_and_the_server_goes_on(project: Path) -> None:
+    names = make_vault(project, seed=3, n=12)
+    note = project / "notes" / f"{names[2]}.md"
+    url = names[2].replace(".", "/") + "/"
+    good = note.read_text()
+    served = Served(project)
+    try:
+        # Half-written: the save stopped inside the frontmatter.
+        note.write_text(good[:30])
+        served.settle()
+        assert served.status(url) == 200
+        # Broken YAML in the frontmatter: the body is still served.
+        note.write_text("---\nid: x\ntitle: [unclosed\n---\n\nBody after bad YAML.\n")
+        served.settle()
+        assert "Body after bad YAML." in served.get(url)
+        # A broken table: its error in place of the table, named with the note and the line.
+        note.write_text(good + "\n```table\nsource: nosuch.csv\n```\n")
+        served.settle()
+        page = served.get(url)
+        assert "nosuch.csv" in page
+        # Bytes that are not UTF-8: served (with replacement characters), no hang.
+        note.write_bytes(b"---\nid: y\ntitle: Latin\n---\n\ncaf\xe9 \xff\xfe end\n")
+        served.settle()
+        assert "caf\ufffd" in served.get(url)
+        assert served.status("") == 200
+        # The next good save recovers.
+        note.write_text(good + "\nRecovered fine.\n")
+        served.settle()
+        page = served.get(url)
+        assert "Recovered fine." in page and "nosuch.csv" not in page
+        log = (project / "serve.log").read_text()
+        assert "failed" not in log, log[-2000:]
+    finally:
+        served.stop()

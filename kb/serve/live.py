@@ -11,7 +11,6 @@ hierarchy the previous/next links, 404.html and the sitemap.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -224,18 +223,15 @@ class LiveSite:
         return out
 
     def _write_search(self) -> None:
+        """The search index from every page's kept entries, written by the build's own post-build
+        step (the search plugin writes it, the kb hook adds its fields)."""
         cap = self.capture
         idx = getattr(cap.search, "search_index", None)
         if idx is None or cap.files is None:
             return
         entries = [e for f in cap.files.documentation_pages() for e in cap.entries.get(f.src_uri, ())]
-        attr = "entries" if hasattr(idx, "entries") else "_entries"
-        setattr(idx, attr, entries)
-        try:
-            data = idx.generate_search_index(None)      # Material's
-        except TypeError:
-            data = idx.generate_search_index()          # MkDocs' own search
-        utils.write_file(data.encode("utf-8"), os.path.join(self.config.site_dir, "search", "search_index.json"))
+        setattr(idx, "entries" if hasattr(idx, "entries") else "_entries", entries)
+        self.config.plugins.on_post_build(config=self.config)
 
     def _write_redirects(self) -> None:
         ids = self.graph.site.ids()
