@@ -10,7 +10,9 @@ unchanged inside) and adds the blank lines Python-Markdown needs:
   - before an item that closes a nested list which held a blank line (Python-Markdown
     would otherwise take the item into that nested list);
   - before a block that ends a list without one (a heading after an item);
-  - before a nested list that interrupts a paragraph inside an item.
+  - before a nested list that interrupts a paragraph inside an item;
+  - before a fence straight after a top-level paragraph line (CommonMark ends the paragraph
+    there; Python-Markdown would put the code inside it).
 With `sane_lists` (registered beside it) a change of list type starts a new list, as in
 CommonMark. A change of bullet (`-`, `*`, `+`) or of ordered delimiter (`.`, `)`) starts a
 new list in CommonMark too, and a blank line ends a block quote (`> a`, blank, `> b` are two
@@ -218,12 +220,16 @@ def normalize_lines(lines: list[str]) -> list[str]:
             else:
                 prev = "para" if not _BLOCK_START_RE.match(line) and not _HR_RE.match(line) else "other"
             continue
-        out.append(line)
         f = _FENCE_RE.match(line)
         if f is not None and ind < 4 and not (f["f"][0] == "`" and "`" in f["info"]):
+            if prev == "para":
+                out.append("")           # a fence interrupts a paragraph (CommonMark); Python-Markdown needs the blank
+            out.append(line)
             fence = (f["f"], ind, ind)
             prev = "other"
-        elif ind >= 4 and prev == "blank":
+            continue
+        out.append(line)
+        if ind >= 4 and prev == "blank":
             prev = "other"               # indented code
         else:
             prev = "para" if not _BLOCK_START_RE.match(line) and not _HR_RE.match(line) else "other"

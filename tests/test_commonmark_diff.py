@@ -12,7 +12,7 @@ Excluded, with why:
 - Dendron syntax that is not Markdown (wikilinks, embeds, block anchors `^id`, `{{fm.x}}`,
   `#tags` and `@users`, which Python-Markdown would read as headings at a line's start):
   replaced by the same plain word on both sides before rendering; the site renders them
-  itself (tests/test_site_links.py).
+  itself (tests/test_site_links.py). A tag stops before a `-->` that ends a comment.
 - Whether a list item's text sits in a <p> (tight or loose lists): Python-Markdown decides it
   per item, CommonMark per list; only spacing differs, not structure. <p> directly in <li>
   is not compared.
@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "corpora"
 CORPORA = {"dendron-site": SHARED / "dendron-site" / "vault", "dendron-handbook": SHARED / "dendron-handbook" / "vault"}
 
-_DENDRON_RE = re.compile(r"!?\[\[[^\[\]\n]+\]\]|\{\{\s*fm\.[^}]*\}\}|(?:^|(?<=[ \t(\[]))[#@][A-Za-z][\w\-./]*|(?<=[ \t])\^[A-Za-z0-9][\w-]*[ \t]*$|^\^[A-Za-z0-9][\w-]*[ \t]*$",
+_DENDRON_RE = re.compile(r"!?\[\[[^\[\]\n]+\]\]|\{\{\s*fm\.[^}]*\}\}|(?:^|(?<=[ \t(\[]))[#@][A-Za-z](?:[\w./]|-(?!->))*|(?<=[ \t])\^[A-Za-z0-9][\w-]*[ \t]*$|^\^[A-Za-z0-9][\w-]*[ \t]*$",
                          re.M)
 _NOT_COMMONMARK_RE = re.compile(r"^ {0,3}(?:<(?!!--)[A-Za-z/]|!!!|\?\?\?)|\{:|^\s*\t", re.M)
 _SETEXT_RE = re.compile(r"^\S.*\n {0,3}(?:=+|-+)[ \t]*$", re.M)
@@ -186,12 +186,14 @@ CASES = {
     "quote inside an item": "1. a\n    > q\n2. b\n",
     "empty items": "-\n- a\n\n1.\n",
     "comment holding lists and quotes": "<!-- a\n- x\n> q\n\n> r\n-->\n- b\n",
+    "fence straight after a paragraph line": "Run:\n```sh\nmake\n```\nafter\n",
+    "comments holding a tag, one a line": "## H\n\n<!-- a -->\n<!-- See #tag.x-->\n",
 }
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_generated_case(name: str) -> None:
-    body = CASES[name]
+    body = _body(CASES[name])     # Dendron syntax replaced as in the notes
     assert comparable(body)
     assert differs(body) is None, differs(body)
 
@@ -212,36 +214,21 @@ KNOWN: set[str] = {
     "dendron-handbook/area.product.sop.early-seed-release.md",
     "dendron-handbook/area.product.sop.weekly-release-notes.md",
     "dendron-handbook/area.team.sop.onboarding.first-week.md",
-    "dendron-handbook/area.team.sop.setup-codespaces.md",
     "dendron-handbook/handbook.people.remote-work.md",
     "dendron-handbook/handbook.sop.communication.md",
     "dendron-handbook/templates.people.onboarding.md",
     "dendron-handbook/templates.weekly-planning.lead.md",
-    "dendron-site/changelog.md",
     "dendron-site/changelog.release.2021-10-26.md",
     "dendron-site/changelog.release.2022-04-26.md",
     "dendron-site/community.events.office-hours.2021.06.13.md",
     "dendron-site/community.events.office-hours.2022.02.16.md",
     "dendron-site/dendron.guides.troubleshooting.md",
-    "dendron-site/dendron.ref.config.md",
-    "dendron-site/dendron.topic.dev.cli.create-test-vault.md",
-    "dendron-site/dendron.topic.links.block-link.md",
     "dendron-site/dendron.topic.lookup.find.md",
     "dendron-site/dendron.topic.pod-v2.config.md",
     "dendron-site/dendron.topic.pod-v2.quickstart.md",
-    "dendron-site/dendron.topic.pod-v2.ref.builtin.markdown.export.md",
     "dendron-site/dendron.topic.pod.builtin.markdown.export.md",
     "dendron-site/dendron.topic.publish-legacy.advanced.md",
-    "dendron-site/dendron.topic.publish.config.giscus.md",
-    "dendron-site/dendron.topic.publish.config.github.md",
-    "dendron-site/dendron.topic.publish.cook.github-action-with-private-vaults.md",
-    "dendron-site/dendron.topic.publish.trouble.md",
-    "dendron-site/dendron.topic.schema.create-from-hierarchy.md",
     "dendron-site/dendron.topic.theme.publish.quickstart.md",
-    "dendron-site/dendron.topic.vaults.config.md",
-    "dendron-site/tags.feature.import.md",
-    "dendron-site/tags.feature.markdown.preview.md",
-    "dendron-site/templates.tags.feature.md",
 }
 
 
