@@ -28,7 +28,10 @@ from dataclasses import dataclass
 
 from markdown import Markdown
 from markdown.extensions import Extension
+from markdown.extensions.footnotes import FootnoteExtension
 from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
+from xml.etree import ElementTree as etree
 
 _MARKER_RE = re.compile(r"(?P<ind> *)(?P<m>[-*+]|\d{1,9}[.)])(?P<sp> +|$)(?P<rest>.*)")
 _HR_RE = re.compile(r" {0,3}([-*_])(?: *\1){2,} *$")
@@ -262,12 +265,48 @@ class _ListPreprocessor(Preprocessor):
         return normalize_lines(lines)
 
 
+class _UnreferencedFootnotes(Treeprocessor):
+    """CommonMark's footnotes (GFM, remark's, markdown-it's) list only the definitions that the
+    text refers to; Python-Markdown's list every one. Runs after the inline pass, which records
+    the references: drops the others and numbers what is left (in the text too) by its place."""
+
+    def run(self, root: etree.Element) -> None:
+        fn = next((e for e in self.md.registeredExtensions if isinstance(e, FootnoteExtension)), None)
+        if fn is None or not fn.footnotes:
+            return
+        used = {fn.makeFootnoteId(k) for k in fn.footnote_order}
+        div = next((d for d in root.iter("div") if d.get("class") == "footnote"), None)
+        ol = div.find("ol") if div is not None else None
+        if ol is None or len(used) == len(ol):
+            return
+        numbers: dict[str, int] = {}
+        for li in list(ol):
+            ident = li.get("id", "")
+            if ident not in used:
+                ol.remove(li)
+                continue
+            numbers[ident] = len(numbers) + 1
+            back = li.find('.//a[@class="footnote-backref"]')
+            if back is not None:
+                back.set("title", fn.getConfig("BACKLINK_TITLE").format(numbers[ident]))
+        if not numbers:
+            parent = next((p for p in root.iter() if div in list(p)), None)
+            if parent is not None:
+                parent.remove(div)
+            return
+        for a in root.iter("a"):
+            if a.get("class") == "footnote-ref" and a.get("href", "")[1:] in numbers:
+                a.text = fn.getConfig("SUPERSCRIPT_TEXT").format(numbers[a.get("href")[1:]])
+
+
 class CommonMarkLists(Extension):
     """Registers the list preprocessor (after whitespace is normalised, before code fences and
-    HTML blocks are taken out) and `sane_lists`."""
+    HTML blocks are taken out), `sane_lists`, and the footnote pass (after the inline pass and
+    the footnotes' reordering, before their duplicate back-links)."""
 
     def extendMarkdown(self, md: Markdown) -> None:
         md.preprocessors.register(_ListPreprocessor(md), "kb_commonmark_lists", 27)
+        md.treeprocessors.register(_UnreferencedFootnotes(md), "kb_unreferenced_footnotes", 17)
         md.registerExtensions(["sane_lists"], {})
 
 
