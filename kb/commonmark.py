@@ -91,7 +91,9 @@ def normalize_lines(lines: list[str]) -> list[str]:
             body = line[min(lead, was):]
             out.append((" " * now + body) if line.strip() else "")
             stripped = line.strip()
-            if stripped.startswith(run[0] * len(run)) and not stripped.strip(run[0]):
+            base = stack[-1].content if stack else 0
+            if stripped.startswith(run[0] * len(run)) and not stripped.strip(run[0]) and lead - base < 4:
+                # (indented 4 or more past its container, it is code text: CommonMark)
                 fence = None
                 prev = "fenced"      # Python-Markdown reads a line straight after it into its paragraph
                 continue

@@ -188,6 +188,7 @@ CASES = {
     "comment holding lists and quotes": "<!-- a\n- x\n> q\n\n> r\n-->\n- b\n",
     "unreferenced footnote definitions": "A[^b] and[^a].\n\n[^a]: one\n[^x]: unused\n[^b]: two\n",
     "no footnote referenced": "A.\n\n[^x]: unused\n[^y]: unused too\n",
+    "fence closed only by a line indented under 4": "```md\nx\n    ```\n- a\n  - b\n```\n",
     "fence straight after a paragraph line": "Run:\n```sh\nmake\n```\nafter\n",
     "comments holding a tag, one a line": "## H\n\n<!-- a -->\n<!-- See #tag.x-->\n",
 }
