@@ -40,6 +40,8 @@ class Changes:
     added: set[str] = field(default_factory=set)        # new pages (also in rerender)
     removed: set[str] = field(default_factory=set)      # pages gone (their files to delete)
     kind_changed: set[str] = field(default_factory=set)  # a stub became a note or back: a new File
+    patch: dict[str, list[tuple[str, str]]] = field(default_factory=dict)   # pages whose body is the
+    # same and only their furniture differs (breadcrumbs, lists, sidebar): (old, new) strings of their HTML
     nav_changed: bool = False                           # the hierarchy was rebuilt: prev/next, 404, sitemap
     ids_changed: bool = False                           # /notes/<id>/ redirects to write again
     notes: list[Note] = field(default_factory=list)     # the notes read again (their problems to report)
@@ -75,8 +77,9 @@ def _names(value: str) -> set[str]:
 class LiveGraph:
     """A built Site, its dependency map, and updates of both after saves."""
 
-    def __init__(self, site: Site, sidebar: dict[str, str] | None = None):
+    def __init__(self, site: Site, sidebar: dict[str, str] | None = None, site_name: str = ""):
         self.site = site
+        self.site_name = site_name      # the sidebar lists a home page of this title as "Home"
         self.links_to: dict[str, set[str]] = {}
         self.names_of: dict[str, set[str]] = {}
         self.readers: dict[str, set[str]] = {}
@@ -370,13 +373,19 @@ class LiveGraph:
             render = site._render_page if page.kind == "note" else site._render_generated
             new_page = render(fname)
             site.pages[fname] = new_page
-            nav = local_nav(h, fname)
+            nav = local_nav(h, fname, self.site_name)
             old_page = old_pages.get(fname)
-            if (fname in ch.added or fname in ch.kind_changed or old_page is None
-                    or not _same_page(old_page, new_page) or self.sidebar.get(fname) != nav
+            old_nav = self.sidebar.get(fname)
+            if (fname in ch.added or fname in ch.kind_changed or old_page is None or old_nav is None
+                    or not _same_body(old_page, new_page)
                     or old_h.pages.get(fname) is None or old_h.pages[fname].title != page.title
                     or fname in new_notes):
                 ch.rerender.add(fname)
+            else:   # the same body and title: only what sits around it may differ, patched in place
+                pairs = [(a, b) for a, b in ((old_page.before, new_page.before), (old_page.after, new_page.after),
+                                             (old_nav, nav)) if a != b]
+                if pairs:
+                    ch.patch[fname] = pairs
             self.sidebar[fname] = nav
         ch.ids_changed = site.ids() != old_ids
         return ch
@@ -408,18 +417,20 @@ def _subtree(h: Hierarchy, root: str) -> set[str]:
     return {p.fname for p in h.walk(root)} if root in h.pages else set()
 
 
-def _same_page(a: Page, b: Page) -> bool:
-    return (a.markdown, a.html, a.before, a.after, a.sections, [(x.html, x.downloads) for x in a.blocks]) == \
-           (b.markdown, b.html, b.before, b.after, b.sections, [(x.html, x.downloads) for x in b.blocks]) \
+def _same_body(a: Page, b: Page) -> bool:
+    """The same page but for its furniture (breadcrumbs before, lists after): the same Markdown,
+    HTML, blocks and sections (the headings the table of contents gets from the furniture)."""
+    return (a.markdown, a.html, a.sections, [(x.html, x.downloads) for x in a.blocks]) == \
+           (b.markdown, b.html, b.sections, [(x.html, x.downloads) for x in b.blocks]) \
         or _without_keys(a) == _without_keys(b)
 
 
 def _without_keys(p: Page) -> tuple:
-    """A page with its blocks' placeholder keys (numbered per drawing) set aside."""
+    """A page's body with its blocks' placeholder keys (numbered per drawing) set aside."""
     md = p.markdown
     for i, b in enumerate(p.blocks):
         md = md.replace(b.key, f"\0block{i}\0")
-    return (md, p.html, p.before, p.after, p.sections, [(x.html, x.downloads) for x in p.blocks])
+    return (md, p.html, p.sections, [(x.html, x.downloads) for x in p.blocks])
 
 
 def _anchor_sig(site: Site, fname: str) -> tuple | None:

@@ -111,6 +111,7 @@ class LiveSite:
         self.graph: LiveGraph
         self.ids: dict[str, str] = {}
         self.neighbours: dict[str, tuple] = {}
+        self.search_due = False     # pages were written, the search index not yet (write_search)
 
     # -- the full build -----------------------------------------------------------------
     def full_build(self) -> None:
@@ -125,7 +126,8 @@ class LiveSite:
         if adapter is None or adapter.site is None:
             raise RuntimeError("the kb hook is not in mkdocs.yml's hooks: kb serve needs it")
         self.config, self.capture = config, capture
-        self.graph = LiveGraph(adapter.site, sidebar=capture.sidebar)
+        self.graph = LiveGraph(adapter.site, sidebar=capture.sidebar, site_name=str(config.site_name or ""))
+        self.search_due = False
         self.ids = adapter.site.ids()
         self.neighbours = self._neighbours()
 
@@ -138,14 +140,17 @@ class LiveSite:
         return self.graph.site.data_dir
 
     # -- an update ----------------------------------------------------------------------
-    def update(self, note_paths: Iterable[Path], data_rels: Iterable[str], other: Iterable[str] = ()) -> Report:
+    def update(self, note_paths: Iterable[Path], data_rels: Iterable[str], other: Iterable[str] = (),
+               search: bool = True) -> Report:
         """Notes (flat notes/*.md, changed, new or deleted), data files (paths inside data/) and
-        other files of the docs folder (images: copied as MkDocs copies them)."""
+        other files of the docs folder (images: copied as MkDocs copies them). With search=False
+        the pages are written and the search index is left to `write_search` (the server serves
+        the pages first)."""
         for rel in other:
             self._copy_static(rel)
         ch = self.graph.apply(note_paths, data_rels)
         report = Report(problems=[d.format() for n in ch.notes for d in n.problems])
-        if not (ch.rerender or ch.removed or ch.ids_changed):
+        if not (ch.rerender or ch.patch or ch.removed or ch.ids_changed):
             return report
         config, cap = self.config, self.capture
         files, h = cap.files, self.graph.site.hierarchy
@@ -173,6 +178,14 @@ class LiveSite:
             now = self._neighbours()
             rerender |= {f for f, n in now.items() if self.neighbours.get(f) != n}
             self.neighbours = now
+        patched = 0
+        for fname, pairs in sorted(ch.patch.items()):
+            if fname in rerender:
+                continue
+            if self._patch(fname, pairs, files):
+                patched += 1
+            else:
+                rerender.add(fname)
         doc_files = files.documentation_pages()
         pages = []
         for fname in sorted(rerender):
@@ -185,8 +198,10 @@ class LiveSite:
             _build_page(page, config, doc_files, cap.nav, cap.env)
             self._write_downloads(fname)
         written = [f for f, _ in pages]
-        report.pages, report.removed = len(written), len(ch.removed)
-        self._write_search()
+        report.pages, report.removed = len(written) + patched, len(ch.removed)
+        self.search_due = self.search_due or bool(written or ch.removed)
+        if search:
+            self.write_search()
         if ch.ids_changed:
             self._write_redirects()
         if ch.nav_changed:
@@ -222,9 +237,41 @@ class LiveSite:
                                if q is not None else None for q in (p.previous_page, p.next_page))
         return out
 
-    def _write_search(self) -> None:
+    def _patch(self, fname: str, pairs: list[tuple[str, str]], files: Files) -> bool:
+        """A page whose body and title are unchanged: its furniture (breadcrumbs, lists after the
+        text, sidebar) replaced in the written HTML. False where a string to replace is not found
+        exactly once (the page is then rendered in full)."""
+        file = files.get_file_from_path(f"{fname}.md")
+        if file is None or file.page is None:
+            return False
+        path = Path(file.abs_dest_path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+        spans = []
+        for old, new in pairs:
+            if not old or text.count(old) != 1:
+                return False
+            i = text.index(old)
+            spans.append((i, i + len(old), new))
+        spans.sort()
+        if any(a[1] > b[0] for a, b in zip(spans, spans[1:])):
+            return False
+        out, pos = [], 0
+        for start, end, new in spans:
+            out += [text[pos:start], new]
+            pos = end
+        out.append(text[pos:])
+        utils.write_file("".join(out).encode("utf-8", errors="xmlcharrefreplace"), str(path))
+        return True
+
+    def write_search(self) -> None:
         """The search index from every page's kept entries, written by the build's own post-build
         step (the search plugin writes it, the kb hook adds its fields)."""
+        if not self.search_due:
+            return
+        self.search_due = False
         cap = self.capture
         idx = getattr(cap.search, "search_index", None)
         if idx is None or cap.files is None:

@@ -36,7 +36,7 @@ class KbServer(LiveReloadServer):
         self.observer = watchdog.observers.Observer()     # file events at once, not a poll
         self.build_delay = 0.03     # saves come as several events; they settle within this
         self._changed: set[str] = set()
-        self._lock = threading.Lock()
+        self._search_cond = threading.Condition()     # held to read or change live.search_due
         self.last_update: tuple[float, str] = (0.0, "")
 
     def watch(self, path: str, func: None = None, *, recursive: bool = True) -> None:
@@ -65,17 +65,56 @@ class KbServer(LiveReloadServer):
             self._rebuild_cond.notify_all()
 
     def _rebuild(self) -> None:
+        """Write the changed pages and show them (browsers reload), then the search index: a
+        request for the index waits for it; if another save came meanwhile, the index waits for
+        that one's pages too."""
         with self._rebuild_cond:
             paths, self._changed = self._changed, set()
         start = time.perf_counter()
-        what = rebuild(self.live, paths)
+        with self._search_cond:
+            what = rebuild(self.live, paths, search=False)
         self.last_update = (time.perf_counter() - start, what)
         if what:
             log.info(f"{what} in {self.last_update[0]:.2f} s")
+        if not self.live.search_due:
+            return
+        with self._epoch_cond:      # the pages are written: serve them, reload the browsers
+            self._visible_epoch = self._wanted_epoch
+            self._epoch_cond.notify_all()
+        with self._rebuild_cond:
+            if self._want_rebuild:
+                return      # the next update writes the index
+        with self._search_cond:
+            if rebuild_search(self.live):
+                self._search_cond.notify_all()
+
+    def _serve_request(self, environ, start_response):
+        if environ.get("PATH_INFO", "").endswith("/search/search_index.json"):
+            with self._search_cond:
+                self._search_cond.wait_for(lambda: not self.live.search_due, timeout=120)
+        return super()._serve_request(environ, start_response)
 
 
-def rebuild(live: LiveSite, paths: set[str]) -> str:
-    """Bring the site up to date with these changed paths; a sentence for the log. Never raises."""
+def rebuild_search(live: LiveSite) -> bool:
+    """Write the search index the last updates left due. Never raises: a failure builds everything."""
+    try:
+        live.write_search()
+        return True
+    except Exception:
+        traceback.print_exc()
+        log.error("kb serve: writing the search index failed; building everything again")
+    try:
+        live.full_build()
+    except Exception:
+        traceback.print_exc()
+        log.error("kb serve: the build failed; the last good site is still served. Fix the file and save again")
+        live.search_due = False
+    return True
+
+
+def rebuild(live: LiveSite, paths: set[str], search: bool = True) -> str:
+    """Bring the site up to date with these changed paths; a sentence for the log. Never raises.
+    With search=False the search index is left to rebuild_search."""
     notes, data, other, full = classify(live, paths)
     try:
         if full:
@@ -83,7 +122,7 @@ def rebuild(live: LiveSite, paths: set[str]) -> str:
             return "full rebuild"
         if not (notes or data or other):
             return ""
-        report = live.update(notes, data, other)
+        report = live.update(notes, data, other, search=search)
         for line in report.problems:
             log.warning(line)
         return f"{report.pages} page(s) written, {report.removed} removed"
