@@ -10,6 +10,7 @@ import html
 import os
 import posixpath
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -81,12 +82,15 @@ def check_site(site: Path, display: str | None = None) -> list[Diagnostic]:
     """Problems with internal links in every .html file under `site`.
 
     `display` is how the site folder is named in messages (e.g. "site"), default its path.
+    The pages are read one at a time and each is let go once read: what stays is its ids, and
+    for links into other pages, which pages ask each (page, fragment). Pages with a problem are
+    read again for the line and column of each (they are few; a site without problems is read once).
     """
     site = site.resolve()
     shown = display if display is not None else site.as_posix()
-    pages: dict[str, PageInfo] = {}
     files: set[str] = set()
     dirs: set[str] = {"."}
+    html_pages: list[str] = []
     for dirpath, dirnames, filenames in os.walk(site):
         rel_dir = Path(dirpath).relative_to(site).as_posix()
         dirs.update(posixpath.normpath(posixpath.join(rel_dir, d)) for d in dirnames)
@@ -94,39 +98,87 @@ def check_site(site: Path, display: str | None = None) -> list[Diagnostic]:
             rel = posixpath.normpath(posixpath.join(rel_dir, name))
             files.add(rel)
             if name.endswith((".html", ".htm")):
-                pages[rel] = scan_page(Path(dirpath) / name)
-    out: list[Diagnostic] = []
-    seen: dict[tuple[str, str], str | None] = {}     # the same nav links recur on every page of a folder
-    for rel, info in sorted(pages.items()):
+                html_pages.append(rel)
+    html_pages.sort()
+    ids: dict[str, frozenset[str]] = {}
+    wanted: dict[tuple[str, str], list[str]] = {}    # (page, fragment) -> the pages linking to it
+    bad: set[str] = set()
+    seen: dict[tuple[str, str], tuple | None] = {}   # the same links recur (sidebar, footer); bounded
+    for rel in html_pages:
+        info = scan_page(site / rel)
+        ids[rel] = frozenset(sys.intern(i) for i in info.ids)
         folder = posixpath.dirname(rel)
+        if len(seen) > 20_000:
+            seen.clear()
+        for url, _offset in info.links:
+            key = (rel, url) if url.startswith("#") else (folder, url)
+            if key in seen:
+                res = seen[key]
+            else:
+                seen[key] = res = _resolve(url, rel, files, dirs)
+            if res is None:
+                continue
+            why, target, frag = res
+            if why:
+                bad.add(rel)
+                break
+            if not frag or not target.endswith((".html", ".htm")):
+                continue
+            if target in ids:
+                if frag not in ids[target]:
+                    bad.add(rel)
+                    break
+            else:
+                users = wanted.setdefault((target, frag), [])
+                if not users or users[-1] is not rel:
+                    users.append(rel)
+        del info
+    for (target, frag), users in wanted.items():
+        if target in ids and frag not in ids[target]:
+            bad.update(users)
+    wanted.clear()
+    out: list[Diagnostic] = []
+    for rel in sorted(bad):
+        info = scan_page(site / rel)
         for url, offset in info.links:
-            key = (rel if url.startswith(("#", "?")) else folder, url)
-            why = seen[key] if key in seen else seen.setdefault(key, _problem(url, rel, files, dirs, pages))
+            why = _problem(url, rel, files, dirs, ids)
             if why:
                 line, col = info.position(offset)
                 out.append(Diagnostic(f"{shown}/{rel}", line, col, "error", f'link "{url}": {why}', "broken-html-link"))
     return out
 
 
-def _problem(url: str, page: str, files: set[str], dirs: set[str], pages: dict[str, PageInfo]) -> str | None:
+def _resolve(url: str, page: str, files: set[str], dirs: set[str]) -> tuple[str | None, str, str] | None:
+    """(problem with the file, target file, fragment) of a link, or None for a link that is not
+    to this site (http, mailto...)."""
     url = url.strip()
     if not url or url.startswith("//"):
         return None
     parts = urlsplit(url)
     if parts.scheme:
         return None     # http(s), mailto, data, javascript, ...: not a file of this site
+    frag = unquote(parts.fragment)
     if parts.path:
         base = "" if parts.path.startswith("/") else posixpath.dirname(page)
         target = posixpath.normpath(posixpath.join(base, unquote(parts.path).lstrip("/")))
         if target == ".." or target.startswith("../"):
-            return "points outside the site"
+            return "points outside the site", target, frag
         if target in dirs or parts.path.endswith("/"):     # a directory URL means its index.html
             target = posixpath.normpath(posixpath.join(target, "index.html"))
         if target not in files:
-            return f"no file {target} in the built site"
+            return f"no file {target} in the built site", target, frag
     else:
         target = page
-    frag = unquote(parts.fragment)
-    if frag and target in pages and frag not in pages[target].ids:
+    return None, target, frag
+
+
+def _problem(url: str, page: str, files: set[str], dirs: set[str], ids: dict[str, frozenset[str]]) -> str | None:
+    res = _resolve(url, page, files, dirs)
+    if res is None:
+        return None
+    why, target, frag = res
+    if why:
+        return why
+    if frag and target in ids and frag not in ids[target]:
         return f'no element with id "{frag}" in {target}'
     return None
