@@ -200,9 +200,14 @@ def normalize_lines(lines: list[str]) -> list[str]:
             content = ind + len(m["m"]) + (sp if 0 < sp <= 4 else 1)
             if sp > 4 and rest:          # 5+ spaces: the text is indented code inside the item
                 rest = " " * (sp - 1) + rest
+            empty = not rest
+            if empty and out and out[-1].strip():
+                # An empty item under a text line: Python-Markdown would read "- " as a setext
+                # underline; an empty comment (shown as nothing) keeps it an item.
+                rest = _SEPARATOR
             out.append(" " * col + marker + " " + rest)    # "- " with nothing after: an empty item
             stack.append(_Item(content, col + 4, ordered=m["m"][0].isdigit(), char=char, blank=separated))
-            prev = "item" if rest else "blank"
+            prev = "blank" if empty else "item"
             continue
         if closed and not stack and prev != "blank":
             out.append("")               # a block that ends a list needs a blank line before it
