@@ -10,6 +10,7 @@ hierarchy the previous/next links, 404.html and the sitemap.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import shutil
 from dataclasses import dataclass, field
@@ -111,10 +112,12 @@ class LiveSite:
         self.graph: LiveGraph
         self.ids: dict[str, str] = {}
         self.neighbours: dict[str, tuple] = {}
-        self.search_due = False     # pages were written, the search index not yet (write_search)
+        self.search_due = False     # pages were written, the search index not yet (finish)
+        self.templates_due = False  # the hierarchy changed, 404.html and the sitemap not yet (finish)
 
     # -- the full build -----------------------------------------------------------------
     def full_build(self) -> None:
+        gc.unfreeze()       # the last build's objects can go
         config = load_config(config_file=str(self.config_file), site_dir=str(self.site_dir))
         if self.serve_url:
             config.site_url = self.serve_url
@@ -127,9 +130,18 @@ class LiveSite:
             raise RuntimeError("the kb hook is not in mkdocs.yml's hooks: kb serve needs it")
         self.config, self.capture = config, capture
         self.graph = LiveGraph(adapter.site, sidebar=capture.sidebar, site_name=str(config.site_name or ""))
-        self.search_due = False
+        self.search_due = self.templates_due = False
         self.ids = adapter.site.ids()
         self.neighbours = self._neighbours()
+        # What the build made stays for the server's life: out of the collector's way, so that a
+        # collection during an update does not walk the whole site (seconds at 10,000 notes).
+        gc.collect()
+        gc.freeze()
+
+    @property
+    def due(self) -> bool:
+        """Pages were written and the search index, 404.html or the sitemap not yet (finish)."""
+        return self.search_due or self.templates_due
 
     @property
     def docs_dir(self) -> Path:
@@ -144,8 +156,8 @@ class LiveSite:
                search: bool = True) -> Report:
         """Notes (flat notes/*.md, changed, new or deleted), data files (paths inside data/) and
         other files of the docs folder (images: copied as MkDocs copies them). With search=False
-        the pages are written and the search index is left to `write_search` (the server serves
-        the pages first)."""
+        the pages are written and the search index, 404.html and the sitemap are left to
+        `finish` (the server serves the pages first)."""
         for rel in other:
             self._copy_static(rel)
         ch = self.graph.apply(note_paths, data_rels)
@@ -172,8 +184,9 @@ class LiveSite:
             files.append(file)
             Page(None, file, config)
         rerender = set(ch.rerender)
+        doc_files = files.documentation_pages()
         if ch.nav_changed:
-            pages = [f.page for f in files.documentation_pages() if f.page is not None]
+            pages = [f.page for f in doc_files if f.page is not None]
             config.plugins.on_nav(Navigation([], pages), config=config, files=files)
             now = self._neighbours()
             rerender |= {f for f, n in now.items() if self.neighbours.get(f) != n}
@@ -186,7 +199,6 @@ class LiveSite:
                 patched += 1
             else:
                 rerender.add(fname)
-        doc_files = files.documentation_pages()
         pages = []
         for fname in sorted(rerender):
             file = files.get_file_from_path(f"{fname}.md")
@@ -200,14 +212,22 @@ class LiveSite:
         written = [f for f, _ in pages]
         report.pages, report.removed = len(written) + patched, len(ch.removed)
         self.search_due = self.search_due or bool(written or ch.removed)
-        if search:
-            self.write_search()
+        self.templates_due = self.templates_due or ch.nav_changed
         if ch.ids_changed:
             self._write_redirects()
-        if ch.nav_changed:
-            for template in config.theme.static_templates:
-                _build_theme_template(template, cap.env, files, config, cap.nav)
+        if search:
+            self.finish()
         return report
+
+    def finish(self) -> None:
+        """What the pages written since the last call leave to write: the search index, and
+        after a change to the hierarchy 404.html and the sitemap."""
+        self.write_search()
+        if self.templates_due:
+            self.templates_due = False
+            cap = self.capture
+            for template in self.config.theme.static_templates:
+                _build_theme_template(template, cap.env, cap.files, self.config, cap.nav)
 
     def _populate(self, page: Page, files: Files) -> None:
         """MkDocs' reading of one page (as mkdocs.commands.build's _populate_page). A note that

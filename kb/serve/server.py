@@ -26,6 +26,7 @@ from .live import LiveSite
 
 log = logging.getLogger("mkdocs.kb.serve")
 
+_LATER = ("/search/search_index.json", "/404.html", "/sitemap.xml", "/sitemap.xml.gz")   # written after the pages
 _WRITES = {"created", "modified", "deleted", "moved", "closed"}   # not opened / closed_no_write: reads
 
 
@@ -36,7 +37,7 @@ class KbServer(LiveReloadServer):
         self.observer = watchdog.observers.Observer()     # file events at once, not a poll
         self.build_delay = 0.03     # saves come as several events; they settle within this
         self._changed: set[str] = set()
-        self._search_cond = threading.Condition()     # held to read or change live.search_due
+        self._search_cond = threading.Condition()     # held to read or change live.due
         self.last_update: tuple[float, str] = (0.0, "")
 
     def watch(self, path: str, func: None = None, *, recursive: bool = True) -> None:
@@ -76,7 +77,7 @@ class KbServer(LiveReloadServer):
         self.last_update = (time.perf_counter() - start, what)
         if what:
             log.info(f"{what} in {self.last_update[0]:.2f} s")
-        if not self.live.search_due:
+        if not self.live.due:
             return
         with self._epoch_cond:      # the pages are written: serve them, reload the browsers
             self._visible_epoch = self._wanted_epoch
@@ -89,16 +90,16 @@ class KbServer(LiveReloadServer):
                 self._search_cond.notify_all()
 
     def _serve_request(self, environ, start_response):
-        if environ.get("PATH_INFO", "").endswith("/search/search_index.json"):
+        if environ.get("PATH_INFO", "").endswith(_LATER):
             with self._search_cond:
-                self._search_cond.wait_for(lambda: not self.live.search_due, timeout=120)
+                self._search_cond.wait_for(lambda: not self.live.due, timeout=120)
         return super()._serve_request(environ, start_response)
 
 
 def rebuild_search(live: LiveSite) -> bool:
-    """Write the search index the last updates left due. Never raises: a failure builds everything."""
+    """Write what the last updates left due (the search index...). Never raises: a failure builds everything."""
     try:
-        live.write_search()
+        live.finish()
         return True
     except Exception:
         traceback.print_exc()
@@ -108,13 +109,13 @@ def rebuild_search(live: LiveSite) -> bool:
     except Exception:
         traceback.print_exc()
         log.error("kb serve: the build failed; the last good site is still served. Fix the file and save again")
-        live.search_due = False
+        live.search_due = live.templates_due = False
     return True
 
 
 def rebuild(live: LiveSite, paths: set[str], search: bool = True) -> str:
     """Bring the site up to date with these changed paths; a sentence for the log. Never raises.
-    With search=False the search index is left to rebuild_search."""
+    With search=False the search index, 404.html and the sitemap are left to rebuild_search."""
     notes, data, other, full = classify(live, paths)
     try:
         if full:
