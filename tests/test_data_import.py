@@ -166,9 +166,10 @@ def test_synthetic_import_writes_schema_and_is_idempotent(small: Path, tmp_path:
     assert snapshot(small / "data") == before
 
 
-def refused(proj: Path, src: Path) -> str:
+def refused(proj: Path, src: Path, kind: str = "mlperf") -> str:
+    """The one line `kb data import KIND SRC` prints when it refuses; data/ keeps every byte."""
     before = snapshot(proj / "data")
-    r = run_kb("data", "import", "mlperf", str(src), cwd=proj)
+    r = run_kb("data", "import", kind, str(src), cwd=proj)
     assert r.returncode == 1, (r.stdout, r.stderr)
     assert r.stdout == ""
     lines = r.stderr.strip().splitlines()

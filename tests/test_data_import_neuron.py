@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from test_cli_support import run_kb
+from test_data_import import refused as refused_import, snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT.parent / "shared" / "sources" / "aws-neuron-sdk"
@@ -27,11 +28,6 @@ TARGETS = ["neuron/encoder.csv", "neuron/decoder.csv", "neuron/encoder_decoder.c
 def need_sources() -> None:
     if not BENCH.is_dir():
         pytest.skip("../shared/sources is not here (missing aws-neuron-sdk/head_81ce03a)")
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under a folder, by relative path, with its bytes (temp files included)."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def rows_of(path: Path) -> list[dict[str, str]]:
@@ -226,14 +222,7 @@ def test_small_checkout_normalises_and_names_its_commit(copy: Path, tmp_path: Pa
 
 
 def refused(proj: Path, folder: Path) -> str:
-    before = snapshot(proj / "data")
-    r = run_kb("data", "import", "neuron", str(folder), cwd=proj)
-    assert r.returncode == 1, (r.stdout, r.stderr)
-    assert r.stdout == ""
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, r.stderr
-    assert snapshot(proj / "data") == before                      # no byte changed, no temp file left
-    return lines[0]
+    return refused_import(proj, folder, "neuron")
 
 
 @pytest.fixture()
