@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -30,8 +31,9 @@ def _headings(path: Path) -> set[str]:
     return {_key(m[1]) for m in re.finditer(r"^#{1,6}\s+(.*?)\s*#*\s*$", text, re.M)}
 
 
-@pytest.mark.parametrize("corpus", CORPORA)
-def test_every_reported_target_is_really_missing(corpus: str, tmp_path: Path) -> None:
+def checked_corpus(corpus: str, tmp_path: Path) -> tuple[Path, subprocess.CompletedProcess]:
+    """A project holding a copy of the corpus's vault, and what `kb check` said of it (skips
+    when the corpus is not beside the project)."""
     vault = SHARED / corpus / "vault"
     if not vault.is_dir():
         pytest.skip(f"the {corpus} corpus is not beside the project")
@@ -39,7 +41,12 @@ def test_every_reported_target_is_really_missing(corpus: str, tmp_path: Path) ->
     shutil.copytree(vault, proj / "notes")
     (proj / "data").mkdir()
     (proj / "mkdocs.yml").write_text("site_name: corpus\ndocs_dir: notes\n", encoding="utf-8")
-    r = run_kb("check", cwd=proj)
+    return proj, run_kb("check", cwd=proj)
+
+
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_every_reported_target_is_really_missing(corpus: str, tmp_path: Path) -> None:
+    proj, r = checked_corpus(corpus, tmp_path)
     files = {p.name[:-3].lower(): p for p in (proj / "notes").glob("*.md")}
     false: list[str] = []
     checked = 0

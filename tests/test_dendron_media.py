@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from test_cli_support import run_kb
+from test_corpora_errors import checked_corpus
 from test_site_notes import Build, Html, build, note, write_project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,14 +146,7 @@ def test_corpus_images_are_reported_only_when_missing(corpus: str, tmp_path: Pat
     """Every missing-asset `kb check` reports on a real vault names a file that is not there,
     at a place that holds the URL; every local image URL in the vault whose file exists is not
     reported."""
-    vault = SHARED / corpus / "vault"
-    if not vault.is_dir():
-        pytest.skip(f"the {corpus} corpus is not beside the project")
-    proj = tmp_path / "proj"
-    shutil.copytree(vault, proj / "notes")
-    (proj / "data").mkdir()
-    (proj / "mkdocs.yml").write_text("site_name: corpus\ndocs_dir: notes\n", encoding="utf-8")
-    r = run_kb("check", cwd=proj)
+    proj, r = checked_corpus(corpus, tmp_path)
     reported = []
     for ln in r.stdout.splitlines():
         m = re.match(r'^(notes/\S+\.md):(\d+):(\d+): warning: (?:image|file) "([^"]+)": no file (\S+); .*\[missing-asset\]$', ln)
