@@ -93,7 +93,9 @@ def normalize_lines(lines: list[str]) -> list[str]:
             stripped = line.strip()
             base = stack[-1].content if stack else 0
             if stripped.startswith(run[0] * len(run)) and not stripped.strip(run[0]) and lead - base < 4:
-                # (indented 4 or more past its container, it is code text: CommonMark)
+                # (indented 4 or more past its container, it is code text: CommonMark); a longer
+                # closing run closes it too, which Python-Markdown needs written as the opening one
+                out[-1] = " " * now + run
                 fence = None
                 prev = "fenced"      # Python-Markdown reads a line straight after it into its paragraph
                 continue
@@ -161,6 +163,9 @@ def normalize_lines(lines: list[str]) -> list[str]:
         base = stack[inside - 1].content if inside else 0
         if m is not None and ind - base >= 4:
             m = None                     # indented code, or a paragraph's text
+            if prev in ("para", "item"):
+                # Text going on the paragraph: Python-Markdown would start a list there, backslashed it is text.
+                line = re.sub(r"^( *)(\d{1,9}(?=[.)])|[-*+])", lambda g: g[1] + ("\\" + g[2] if g[2][0] in "-*+" else g[2] + "\\"), line, count=1)
         if m is not None and inside == len(stack) and prev in ("para", "item") and not _may_interrupt(m):
             m = None                     # "2. x" inside a paragraph is text; an empty "-" under one too
             # Python-Markdown would still start a list at "2." in an item: backslashed, it is text.
@@ -177,13 +182,15 @@ def normalize_lines(lines: list[str]) -> list[str]:
             separated = False
             if level == 0 and not closed and prev in ("para", "other"):
                 out.append("")           # a list straight after a paragraph (or heading...) line
-            elif level and not closed and prev == "para":
+            elif level and not closed and prev in ("para", "quote"):
                 out.append("")           # a nested list straight after a paragraph inside the item
                 for item in stack:
                     item.blank = True
             elif closed and out and out[-1] != "" and (
                     any(c.blank for c in closed) or closed[-1].ordered != m["m"][0].isdigit()):
                 out.append("")           # leaving a list that held a blank line, or a change of list type
+                for item in stack:
+                    item.blank = True    # the list this item goes on in holds a blank line now
             if closed and closed[-1].char != char and closed[-1].ordered == m["m"][0].isdigit():
                 # Another bullet or delimiter: a new list (CommonMark), which Python-Markdown
                 # would join to the one before without something between them.
@@ -222,13 +229,23 @@ def normalize_lines(lines: list[str]) -> list[str]:
                 for item in stack:
                     item.blank = True
             text = line.lstrip(" ")
+            if prev == "item" and 0 <= extra < 4 and re.fullmatch(r"(?:-+|=+)[ \t]*", text):
+                # A setext underline under the item's first line: CommonMark's heading, which
+                # Python-Markdown does not read in an item; written as an ATX heading.
+                head = _MARKER_RE.match(out[-1])
+                out[-1] = out[-1][:head.start("rest")] + ("# " if text[0] == "=" else "## ") + head["rest"]
+                prev = "other"
+                continue
             out.append(" " * col + text)
             f = _FENCE_RE.match(line)
             if f is not None and ind - top.content < 4:
                 fence = (f["f"], ind, col)
                 prev = "other"
             else:
-                prev = "para" if not _BLOCK_START_RE.match(line) and not _HR_RE.match(line) else "other"
+                # (a quote or heading indented to the item's text, not past it, starts a block of its own)
+                own = text if extra < 4 else line
+                prev = "para" if not _BLOCK_START_RE.match(own) and not _HR_RE.match(own) else (
+                    "quote" if own.startswith(">") else "other")
             continue
         f = _FENCE_RE.match(line)
         if f is not None and ind < 4 and not (f["f"][0] == "`" and "`" in f["info"]):
