@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from test_cli_support import run_kb
-from test_data_import import refused as refused_import, snapshot
+from test_data_import import copy, refused as refused_import, snapshot  # noqa: F401 (copy: a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT.parent / "shared" / "sources" / "aws-neuron-sdk"
@@ -33,17 +33,6 @@ def need_sources() -> None:
 def rows_of(path: Path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
-
-
-@pytest.fixture()
-def copy(tmp_path: Path) -> Path:
-    """A project holding a copy of the committed data/ (no notes needed to import)."""
-    proj = tmp_path / "proj"
-    proj.mkdir()
-    shutil.copy(ROOT / "mkdocs.yml", proj / "mkdocs.yml")
-    (proj / "notes").mkdir()
-    shutil.copytree(ROOT / "data", proj / "data")
-    return proj
 
 
 # ------------------------------------------------------------ the committed files (shared)

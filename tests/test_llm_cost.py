@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from test_data_site import CONFIG  # the same site settings as the data-block pages
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT.parent / "shared" / "sources"
 SUMMARY_51 = SOURCES / "mlcommons-inference_results_v5.1" / "summary_results.json"
@@ -69,16 +71,6 @@ def test_mapping_has_same_accelerator_and_count() -> None:
 
 
 # ------------------------------------------------------------------------ the built page
-
-CONFIG = f"""site_name: Cost site
-docs_dir: notes
-theme:
-  name: material
-  custom_dir: {ROOT / 'overrides'}
-hooks:
-  - {ROOT / 'hooks' / 'kb_hook.py'}
-markdown_extensions: [attr_list, md_in_html, tables, {{toc: {{permalink: true}}}}]
-"""
 
 
 @pytest.fixture(scope="module")
