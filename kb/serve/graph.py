@@ -1,15 +1,15 @@
-"""What each page of a built Site read, and the Site brought up to date after saves.
+"""The pages a save reaches, and the built Site brought up to date after it.
 
 Knows nothing of MkDocs. A `Site` (kb.compile) is built once, by the first full build; after
 that `LiveGraph.apply` changes it in place for the notes and data files that changed and
-returns the pages whose output may differ. Its dependency map:
+returns the pages whose output may differ. What each page depends on is the link graph's
+(kb.linkgraph); here it is indexed the other way round, from what changed to the pages:
 
   links_to     name key -> pages whose links or embeds name it (broken ones too: a new note
                mends them), so a new title, heading or existence reaches the pages that show it
   readers      name key -> pages whose embeds read that note (nested embeds included), or
                "*" + key for a wildcard embed that read its children
   csv_readers  CSV path -> notes whose data blocks read it
-  backlinks_of / data_links_of   what each note added to the Site's backlinks and "In the data"
 
 The pages it returns are candidates: each is rendered again by the Site and compared with
 what it was (its Markdown, furniture, sidebar, title), so a candidate set too large costs time
@@ -22,14 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
-from ..compile import Page, Site
-from ..embeds import Expander
+from ..compile import Site
 from ..hierarchy import Hierarchy, parent_of
+from ..linkgraph import LinkGraph
 from ..localnav import local_nav
 from ..names import name_key
-from ..refs import parse_ref
-from ..resolve import Resolver
-from ..syntax import scan
+from ..pages import Page
 from ..vault import QUESTIONS_KIND, Note, fname_of, load_note
 
 
@@ -60,25 +58,12 @@ def _tag_facts(n: Note | None) -> tuple:
     return (tuple(n.tags), tuple(v for k, v in n.refs if k in ("tag", "user")))
 
 
-def _names(value: str) -> set[str]:
-    """Keys of the notes a link's inner text may mean: `[[x|y]]` is y, or x where only x exists
-    (Obsidian's order), so both are kept."""
-    out = set()
-    right = parse_ref(value).fname
-    if right:
-        out.add(name_key(right))
-    if "|" in value:
-        left = parse_ref(value, lambda n: n != right).fname
-        if left:
-            out.add(name_key(left))
-    return out
-
-
 class LiveGraph:
-    """A built Site, its dependency map, and updates of both after saves."""
+    """A built Site, the pages that depend on each note or CSV, and updates of both after saves."""
 
     def __init__(self, site: Site, sidebar: dict[str, str] | None = None, site_name: str = ""):
         self.site = site
+        self.graph = site.graph
         self.site_name = site_name      # the sidebar lists a home page of this title as "Home"
         self.links_to: dict[str, set[str]] = {}
         self.names_of: dict[str, set[str]] = {}
@@ -86,81 +71,45 @@ class LiveGraph:
         self.reads_of: dict[str, set[str]] = {}
         self.csv_readers: dict[str, set[str]] = {}
         self.csvs_of: dict[str, set[str]] = {}
-        self.backlinks_of: dict[str, set[str]] = {}
-        self.data_links_of: dict[str, set[str]] = {}
-        self._recording: set[str] | None = None
-        self._install_expander()
-        # Pages with embeds expanded again, recording what they read (the first build did not).
-        for fname in site.prepared:
-            if site.vault.notes[fname].has_embed_syntax:
-                site._expanded.pop(fname, None)
-                self._expand(fname)
-        for fname, note in site.vault.notes.items():
-            if fname in site.prepared:
-                self._index_links(fname, note)
-                self._index_csvs(fname, note)
-        for target, sources in site.backlinks.items():
-            for s in sources:
-                self.backlinks_of.setdefault(s, set()).add(target)
-        for target, sources in site.data_pages.items():
-            for s in sources:
-                self.data_links_of.setdefault(s, set()).add(target)
+        for fname in self.graph.prepared:   # the build expanded every page, recording what it read
+            self._index_reads(fname)
+            self._index_links(fname)
+            self._index_csvs(fname, True)
         self.sidebar: dict[str, str] = sidebar if sidebar is not None else {}
 
-    # -- the dependency map -------------------------------------------------------------
-    def _install_expander(self) -> None:
-        site = self.site
-        site.expander = Expander(self._source, self._children, site.resolver.parse, site.hierarchy.canon)
-
-    def _source(self, fname: str):
-        if self._recording is not None:
-            self._recording.add(name_key(fname))
-        return self.site._source(fname)
-
-    def _children(self, fname: str) -> list[str]:
-        if self._recording is not None:
-            self._recording.add("*" + name_key(fname))
-        return self.site._children(fname)
-
+    # -- the dependency map, the other way round ----------------------------------------------
     def _expand(self, fname: str) -> None:
-        """Expand a page's embeds now, recording every note (and children list) they read."""
+        """Expand a page's embeds again (the link graph records every note and children list
+        they read)."""
+        self.graph.forget(fname)
+        self.graph.expanded(fname)
+        self._index_reads(fname)
+
+    def _index_reads(self, fname: str) -> None:
         for key in self.reads_of.pop(fname, ()):
             self.readers.get(key, set()).discard(fname)
-        self._recording = reads = set()
-        try:
-            self.site.expanded(fname)
-        finally:
-            self._recording = None
-        reads.discard(name_key(fname))
-        self.reads_of[fname] = reads
-        for key in reads:
+        reads = self.graph.reads_of.get(fname)
+        keys = reads.keys() - {name_key(fname)} if reads is not None else set()
+        self.reads_of[fname] = keys
+        for key in keys:
             self.readers.setdefault(key, set()).add(fname)
 
-    def _index_links(self, fname: str, note: Note | None) -> None:
+    def _index_links(self, fname: str) -> None:
         for key in self.names_of.pop(fname, ()):
             self.links_to.get(key, set()).discard(fname)
-        if note is None or fname not in self.site.prepared:
-            return
-        keys: set[str] = set()
-        for kind, value in note.refs:
-            if kind in ("link", "embed"):
-                keys |= _names(value)
-        if note.has_embed_syntax:   # the links of embedded text are rendered on this page too
-            for tok in scan(self.site.expanded(fname).text, ("link", "embed")):
-                keys |= _names(tok.value)
-        keys.discard(name_key(fname))
-        self.names_of[fname] = keys
+        keys = self.graph.names_linked(fname)
+        if keys or fname in self.graph.prepared:
+            self.names_of[fname] = keys
         for key in keys:
             self.links_to.setdefault(key, set()).add(fname)
 
-    def _index_csvs(self, fname: str, note: Note | None) -> None:
+    def _index_csvs(self, fname: str, published: bool) -> None:
         for rel in self.csvs_of.pop(fname, ()):
             self.csv_readers.get(rel, set()).discard(fname)
-        if note is None or not note.data_fences:
+        note = self.graph.vault.notes.get(fname)
+        if not published or note is None or not note.data_fences:
             return
-        rels = set()
-        for fence in note.data_fences:
-            rels |= _block_sources(fence.body)
+        rels = self.graph.csvs_read(fname)
         self.csvs_of[fname] = rels
         for rel in rels:
             self.csv_readers.setdefault(rel, set()).add(fname)
@@ -175,7 +124,7 @@ class LiveGraph:
     def apply(self, note_paths: Iterable[Path], data_rels: Iterable[str]) -> Changes:
         """Bring the Site up to date with these note files (changed, new or deleted) and data
         files (paths inside data/: CSVs, links.yml, schema.yml)."""
-        site, vault = self.site, self.site.vault
+        site, g, vault = self.site, self.graph, self.site.vault
         ch = Changes()
         # 1. Read the notes again (a file that is not there any more is a deleted note).
         new_notes: dict[str, Note | None] = {}
@@ -209,11 +158,11 @@ class LiveGraph:
 
         # 2. Pages whose expansion read a changed note: their anchors before the change.
         touched = {name_key(f) for f in new_notes}
-        expand_again = {f for f in new_notes if f in site.prepared} | (redraw & set(site.prepared))
+        expand_again = {f for f in new_notes if f in g.prepared} | (redraw & set(g.prepared))
         for key in touched | {name_key(f) for f in redraw}:
             expand_again |= self.readers.get(key, set())
         wildcard = {f for f, reads in self.reads_of.items() if any(k.startswith("*") for k in reads)}
-        old_anchors = {f: _anchor_sig(site, f) for f in expand_again | wildcard if f in site.prepared}
+        old_anchors = {f: _anchor_sig(g, f) for f in expand_again | wildcard if f in g.prepared}
 
         # 3. The vault, tags and the hierarchy.
         for fname, note in new_notes.items():
@@ -243,21 +192,20 @@ class LiveGraph:
         tags_changed = any(_tag_facts(old_notes[f]) != _tag_facts(n) or _card(old_notes[f]) != _card(n)
                            for f, n in new_notes.items())
         if tags_changed:
-            site.tagged, site.mentions = site._collect_tags(published)
+            g.retag()
         rebuild = tags_changed or any(_card(old_notes[f]) != _card(n) for f, n in new_notes.items())
         if rebuild:
-            site.hierarchy = Hierarchy(published, site.tagged, site.mentions)
+            g.rebuild()
             ch.nav_changed = True
         else:
             for fname, note in new_notes.items():
                 page = site.hierarchy.pages.get(fname)
                 if page is not None and note is not None:
                     page.note = note
-        h = site.hierarchy
-        site.resolver = Resolver(vault, h, site.anchors)     # its memo holds titles and anchors
-        self._install_expander()
+        h = g.hierarchy
+        g.relink()      # the resolver's memo holds titles and anchors
         if whole_data or data_rels:
-            site.data = site._data_context()
+            site.prep.data = site.prep.data_context()
 
         # Pages that came or went, or changed kind (a stub that became a note).
         ch.added = set(h.pages) - set(old_h.pages)
@@ -273,77 +221,44 @@ class LiveGraph:
         for fname in set(new_notes) | redraw:
             old_page = old_pages.get(fname)
             for b in old_page.blocks if old_page else ():
-                site.blocks.pop(b.key, None)
-            for target in self.data_links_of.pop(fname, ()):
-                site.data_pages.get(target, set()).discard(fname)
-                candidates.add(target)
-            site.prepared.pop(fname, None)
-        outer = site.data_pages
+                site.prep.blocks.pop(b.key, None)
+            candidates |= g.unprepare(fname)
         for fname in sorted(prepare):
-            note = vault.notes[fname]
-            site.data_pages = {}
-            try:
-                site.prepared[fname] = site._prepared_doc(note)
-                mine = set(site.data_pages)
-            finally:
-                site.data_pages = outer
-            for target in mine:
-                outer.setdefault(target, set()).add(fname)
-            if mine:
-                self.data_links_of[fname] = mine
-            candidates |= mine
-            self._index_csvs(fname, note)
+            g.set_prepared(fname, site.prep.doc(vault.notes[fname]), site.prep.linked)
+            candidates |= site.prep.linked
+            self._index_csvs(fname, True)
         for fname in new_notes:
             if fname not in prepare:
-                self._index_csvs(fname, None)
+                self._index_csvs(fname, False)
 
         # 5. Expand again; a page whose headings or block ids changed is news to pages linking to it.
         if rebuild:
             expand_again |= wildcard
         for key in {name_key(f) for f in ch.added | ch.removed}:
             expand_again |= self.readers.get(key, set())
-        expand_again = (expand_again | prepare) & set(site.prepared)     # new notes are prepared only now
+        expand_again = (expand_again | prepare) & set(g.prepared)     # new notes are prepared only now
         for fname in expand_again | set(new_notes) | redraw:
-            site._expanded.pop(fname, None)
-            site._anchors.pop(fname, None)
-            site._embed_problems.pop(fname, None)
+            g.forget(fname)
         for fname in sorted(expand_again):
             self._expand(fname)
         for fname in sorted(expand_again | set(new_notes)):
-            self._index_links(fname, vault.notes.get(fname))
-        for fname in set(new_notes) - set(site.prepared):   # deleted or unpublished
+            self._index_links(fname)
+        for fname in set(new_notes) - set(g.prepared):   # deleted or unpublished
             for key in self.reads_of.pop(fname, ()):
                 self.readers.get(key, set()).discard(fname)
-        anchors_changed = {f for f in old_anchors if _anchor_sig(site, f) != old_anchors[f]}
+        anchors_changed = {f for f in old_anchors if _anchor_sig(g, f) != old_anchors[f]}
         candidates |= expand_again | prepare
 
-        # 6. Check again (backlinks) the notes whose links may resolve differently now.
+        # 6. Link again (backlinks) the notes whose links may resolve differently now.
         carded = {f for f, n in new_notes.items() if _card(old_notes[f]) != _card(n)}
         news = carded | anchors_changed | ch.added | ch.removed | ch.kind_changed
-        recheck = set(new_notes) | self._linking(news)
-        for fname in sorted(recheck):
-            for target in self.backlinks_of.pop(fname, ()):
-                site.backlinks.get(target, set()).discard(fname)
-                candidates.add(target)
+        relink = set(new_notes) | self._linking(news)
+        for fname in sorted(relink):
+            candidates |= g.unlink(fname)
             note = vault.notes.get(fname)
-            if note is None or fname not in site.prepared:
-                continue
-            outer_bl, outer_diags = site.backlinks, site.diagnostics
-            site.backlinks, site.diagnostics = {}, []
-            try:
-                site._check_note(note)
-                mine = site.backlinks
-            finally:
-                site.backlinks, site.diagnostics = outer_bl, outer_diags
-            for target, srcs in mine.items():
-                outer_bl.setdefault(target, set()).update(srcs)
-            self.backlinks_of[fname] = set(mine)
-            candidates |= set(mine)
-        for target in [t for t, s in site.backlinks.items() if not s]:
-            del site.backlinks[target]
-        for target in [t for t, s in site.data_pages.items() if not s]:
-            del site.data_pages[target]
-        candidates |= recheck | self._linking(news)
+            if note is not None and fname in g.prepared:
+                candidates |= g.link(note)
+        candidates |= relink | self._linking(news)
 
         # 7. Lists that show a changed note: tag pages, its parent's children, breadcrumbs and
         # sidebars below each page whose list of children looks different now.
@@ -370,8 +285,7 @@ class LiveGraph:
             page = h.pages.get(fname)
             if page is None:
                 continue
-            render = site._render_page if page.kind == "note" else site._render_generated
-            new_page = render(fname)
+            new_page = site.renderer.render(fname)
             site.pages[fname] = new_page
             nav = local_nav(h, fname, self.site_name)
             old_page = old_pages.get(fname)
@@ -433,10 +347,10 @@ def _without_keys(p: Page) -> tuple:
     return (md, p.html, p.sections, [(x.html, x.downloads) for x in p.blocks])
 
 
-def _anchor_sig(site: Site, fname: str) -> tuple | None:
-    if fname not in site.prepared:
+def _anchor_sig(g: LinkGraph, fname: str) -> tuple | None:
+    if fname not in g.prepared:
         return None
-    idx = site.anchors(fname)
+    idx = g.anchors(fname)
     if idx is None:
         return None
     return (tuple((h.slug, h.text) for h in idx.headings), frozenset(idx.blocks))
@@ -444,30 +358,6 @@ def _anchor_sig(site: Site, fname: str) -> tuple | None:
 
 def _has_questions(note: Note) -> bool:
     return note.published and any(f.info.split(" ")[0] == QUESTIONS_KIND for f in note.data_fences)
-
-
-def _block_sources(body: str) -> set[str]:
-    """The CSV paths a table or chart block names (`source`, and each merge's `source`)."""
-    from .. import yamlguard
-    from ..vault import _Loader
-    try:
-        spec = yamlguard.load(body, _Loader)
-    except Exception:       # a broken block reads no CSV; it is drawn again when its note changes
-        return set()
-    out: set[str] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                if k == "source" and isinstance(v, str):
-                    out.add(PurePosixPath(v).as_posix())
-                else:
-                    walk(v)
-        elif isinstance(value, list):
-            for v in value:
-                walk(v)
-    walk(spec)
-    return out
 
 
 def _rel_prefix(notes_dir: Path, root: Path) -> str:
