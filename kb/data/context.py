@@ -35,6 +35,8 @@ class DataContext:
         self._frames: dict[str, pd.DataFrame | store.DataError] = {}   # this build's memo
         self._problems: dict[str, list[Diagnostic]] = {}
         self._tables: dict[tuple[str, str], object] = {}     # (kind, block text) -> engine result
+        # (kind, block text, download) -> a table's HTML, the notes it links to and their hrefs
+        self.drawn: dict[tuple[str, str, str | None], tuple[str, frozenset[str], dict[str, str]]] = {}
 
     def table(self, kind: str, body: str, run: Callable[[], object]) -> object:
         """The engine's result for a block's text, computed once per build: a table shown on

@@ -40,12 +40,24 @@ def error_box(kind: str, diags: list[Diagnostic]) -> str:
     return "\n".join(lines)
 
 
+_SPECS: dict[tuple[str, str, str, int], tuple[BlockSpec | None, list[Diagnostic]]] = {}
+_SPECS_MAX = 50_000
+
+
 def _spec(kind: str, body: str, note_path: str, body_line: int) -> tuple[BlockSpec | None, list[Diagnostic]]:
     if kind not in KINDS:
         return None, [Diagnostic(note_path, body_line, 0, "error",
                                  f"unknown data block '{kind}' (use table or chart)", "data-unknown-key")]
-    spec, diags = parse_spec(kind, body, note_path=note_path, body_line=body_line)
-    return (spec if not diags else None), diags
+    # A block parsed again (a CSV it reads changed: every block reading it is drawn again) is the
+    # same text at the same place: its spec is kept (specs are never changed once parsed).
+    key = (kind, body, note_path, body_line)
+    hit = _SPECS.get(key)
+    if hit is None:
+        spec, diags = parse_spec(kind, body, note_path=note_path, body_line=body_line)
+        if len(_SPECS) >= _SPECS_MAX:
+            _SPECS.clear()
+        hit = _SPECS[key] = (spec if not diags else None), diags
+    return hit[0], list(hit[1])
 
 
 def _located(kind: str, note_path: str, e: engine.BlockError) -> Diagnostic:
@@ -58,6 +70,23 @@ def _evaluate(kind: str, body: str, spec: BlockSpec, ctx: DataContext) -> engine
     shared = ctx.table(kind, body, lambda: engine.run(spec, ctx))
     assert isinstance(shared, engine.Table)
     return engine.Table(shared.frame, shared.digits, {v.value: t for v, t in spec.format})
+
+
+def _table_html(kind: str, body: str, spec: BlockSpec, table: engine.Table, ctx: DataContext,
+                href: Callable[[str], str], caption: str | None, download: str | None,
+                shown: list[str]) -> tuple[str, set[str]]:
+    """The <table> of a block, drawn once per block text and build, as its evaluation is: the
+    same text on another page gives the same table where its links (href of each note a cell
+    links to) are the same from there, which is checked."""
+    key = (kind, body, download)
+    hit = ctx.drawn.get(key)
+    if hit is not None and all(href(f) == url for f, url in hit[2].items()):
+        return hit[0], set(hit[1])
+    cols = key_columns(spec, shown, ctx.links.columns())
+    table_html, linked = render_table(table, link=ctx.links_for, href=href, caption=caption, download=download,
+                                      more=frozenset(shown) - set(cols), give_way=give_way_order(cols))
+    ctx.drawn[key] = (table_html, frozenset(linked), {f: href(f) for f in linked})
+    return table_html, linked
 
 
 def render_block(kind: str, body: str, ctx: DataContext, *, note_path: str, body_line: int,
@@ -74,9 +103,7 @@ def render_block(kind: str, body: str, ctx: DataContext, *, note_path: str, body
         table = _evaluate(kind, body, spec, ctx)
         caption = spec.caption if kind == "table" else None
         shown = list(table.frame.columns)
-        key = key_columns(spec, shown, ctx.links.columns())
-        table_html, linked = render_table(table, link=ctx.links_for, href=href, caption=caption, download=download,
-                                          more=frozenset(shown) - set(key), give_way=give_way_order(key))
+        table_html, linked = _table_html(kind, body, spec, table, ctx, href, caption, download, shown)
         if kind == "table":
             wide = " kb-wide" if len(shown) > WIDE_COLUMNS else ""
             out = f'<div class="kb-data kb-table{wide}" id="{bid}">\n{table_html}\n</div>'

@@ -11,8 +11,11 @@ hierarchy the previous/next links, 404.html and the sitemap.
 from __future__ import annotations
 
 import gc
+import json
 import logging
+import os
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -26,8 +29,9 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs import utils
 
-from ..hierarchy import dest_of, href_of, url_of
+from ..hierarchy import ROOT, dest_of, href_of, url_of
 from ..mkdocs_adapter import KbAdapter, _redirect_html
+from ..search import NAMES_FIELD, names_of
 from .graph import Changes, LiveGraph
 
 log = logging.getLogger("mkdocs.kb.serve")
@@ -114,6 +118,9 @@ class LiveSite:
         self.neighbours: dict[str, tuple] = {}
         self.search_due = False     # pages were written, the search index not yet (finish)
         self.templates_due = False  # the hierarchy changed, 404.html and the sitemap not yet (finish)
+        self._doc_files: list[File] | None = None   # the documentation pages, in the build's order
+        self._index_head: str | None = None     # the search index's text before its entries
+        self._index_parts: dict[str, tuple[list, str | None, str]] = {}   # src_uri -> (entries, names, JSON)
 
     # -- the full build -----------------------------------------------------------------
     def full_build(self) -> None:
@@ -131,6 +138,10 @@ class LiveSite:
         self.config, self.capture = config, capture
         self.graph = LiveGraph(adapter.site, sidebar=capture.sidebar, site_name=str(config.site_name or ""))
         self.search_due = self.templates_due = False
+        self._doc_files = None
+        self._index_parts = {}
+        self._index_head = _index_head(Path(config.site_dir) / "search" / "search_index.json") \
+            if self._post_build_is_search_only() else None
         self.ids = adapter.site.ids()
         self.neighbours = self._neighbours()
         # What the build made stays for the server's life: out of the collector's way, so that a
@@ -167,6 +178,8 @@ class LiveSite:
         config, cap = self.config, self.capture
         files, h = cap.files, self.graph.site.hierarchy
         assert files is not None
+        if ch.removed or ch.kind_changed or ch.added:
+            self._doc_files = None
         for fname in sorted(ch.removed | ch.kind_changed):
             file = files.get_file_from_path(f"{fname}.md")
             if file is None:
@@ -184,7 +197,7 @@ class LiveSite:
             files.append(file)
             Page(None, file, config)
         rerender = set(ch.rerender)
-        doc_files = files.documentation_pages()
+        doc_files = self.documentation_pages()
         if ch.nav_changed:
             pages = [f.page for f in doc_files if f.page is not None]
             config.plugins.on_nav(Navigation([], pages), config=config, files=files)
@@ -228,6 +241,14 @@ class LiveSite:
             cap = self.capture
             for template in self.config.theme.static_templates:
                 _build_theme_template(template, cap.env, cap.files, self.config, cap.nav)
+
+    def documentation_pages(self) -> list[File]:
+        """The Files' documentation pages (MkDocs lists them anew on each call: 0.07 s at 10,000
+        notes), kept until a page comes or goes."""
+        if self._doc_files is None:
+            assert self.capture.files is not None
+            self._doc_files = self.capture.files.documentation_pages()
+        return self._doc_files
 
     def _populate(self, page: Page, files: Files) -> None:
         """MkDocs' reading of one page (as mkdocs.commands.build's _populate_page). A note that
@@ -288,7 +309,8 @@ class LiveSite:
 
     def write_search(self) -> None:
         """The search index from every page's kept entries, written by the build's own post-build
-        step (the search plugin writes it, the kb hook adds its fields)."""
+        step (the search plugin writes it, the kb hook adds its fields); where those two are the
+        only post-build steps, written here from each page's entries kept as JSON (see _write_index)."""
         if not self.search_due:
             return
         self.search_due = False
@@ -296,9 +318,74 @@ class LiveSite:
         idx = getattr(cap.search, "search_index", None)
         if idx is None or cap.files is None:
             return
-        entries = [e for f in cap.files.documentation_pages() for e in cap.entries.get(f.src_uri, ())]
+        if self._index_head is not None:
+            self._write_index(self._index_head)
+            return
+        entries = [e for f in self.documentation_pages() for e in cap.entries.get(f.src_uri, ())]
         setattr(idx, "entries" if hasattr(idx, "entries") else "_entries", entries)
         self.config.plugins.on_post_build(config=self.config)
+
+    def _post_build_is_search_only(self) -> bool:
+        """Whether the build's post-build steps are the search plugin's and the kb hook's only."""
+        plugins = self.config.plugins
+        for method in plugins.events.get("post_build", ()):
+            owner = plugins.get(plugins._event_origins.get(method, ""))
+            if owner is None or not (owner is self.capture.search or isinstance(getattr(owner, "_kb", None), KbAdapter)):
+                return False
+        return self.capture.search is not None
+
+    def _write_index(self, head: str) -> None:
+        """The search index as the search plugin and kb.search.tune_index write it, from each page's
+        entries as JSON, kept until the page is written again or its `names` change (at 10,000
+        notes the index is 23,000 pages' entries: serialising them all took 0.7 s a save)."""
+        site = self.graph.site
+        pages = site.hierarchy.pages
+        linked = site.data.links.looked_up() if site.data is not None else {}
+        cap, kept, parts = self.capture, self._index_parts, []
+        fresh: dict[str, tuple[list, str | None, str]] = {}
+        every: dict[str, str] | None = None
+        for f in self.documentation_pages():
+            entries = cap.entries.get(f.src_uri)
+            if not entries:
+                continue
+            fname = f.src_uri[:-3] if f.src_uri.endswith(".md") else ""
+            page = pages.get(fname)
+            own = names_of(fname, linked.get(fname, ())) if page is not None and page.kind == "note" and fname != ROOT else None
+            hit = kept.get(f.src_uri)
+            if hit is not None and hit[0] is entries and hit[1] == own:
+                fresh[f.src_uri] = hit
+                parts.append(hit[2])
+                continue
+            docs = []
+            for e in entries:
+                loc = e.get("location") if isinstance(e, dict) else None
+                value = None
+                if isinstance(loc, str) and "#" not in loc:
+                    if loc == (href_of(fname) or "./") and fname in pages:
+                        value = own
+                    else:   # an entry not at its page's own address: look it up as tune_index does
+                        if every is None:
+                            every = {href_of(g): names_of(g, linked.get(g, ())) for g, p in pages.items()
+                                     if p.kind == "note" and g != ROOT}
+                        value = every.get(loc)
+                        if value is None and loc in ("./", ""):
+                            value = every.get("") or every.get("./")
+                docs.append({**e, NAMES_FIELD: value} if value else e)
+            part = ",".join(json.dumps(d, ensure_ascii=False, separators=(",", ":"), default=str) for d in docs)
+            fresh[f.src_uri] = (entries, own, part)
+            parts.append(part)
+        self._index_parts = fresh
+        path = Path(self.config.site_dir) / "search" / "search_index.json"
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".search_index.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(head)
+                out.write(",".join(parts))
+                out.write("]}")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     def _write_redirects(self) -> None:
         ids = self.graph.site.ids()
@@ -323,6 +410,24 @@ class LiveSite:
             shutil.copyfile(src, dest)
         else:
             _unlink(dest)
+
+
+def _index_head(path: Path) -> str | None:
+    """The search index's text up to its first entry (`{"config":{...},"docs":[`), as the
+    build wrote it; None where it is not of that form."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read(1 << 16)
+    except (OSError, UnicodeDecodeError):
+        return None
+    start = '{"config":'
+    if not text.startswith(start):
+        return None
+    try:
+        _, end = json.JSONDecoder().raw_decode(text, len(start))
+    except ValueError:
+        return None
+    return text[:end] + ',"docs":[' if text.startswith(',"docs":[', end) else None
 
 
 def _unlink(path: Path) -> None:
