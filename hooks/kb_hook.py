@@ -13,6 +13,7 @@ on_config = _kb.on_config
 on_files = _kb.on_files
 on_env = _kb.on_env
 on_nav = _kb.on_nav
+on_page_read_source = _kb.on_page_read_source
 on_page_markdown = _kb.on_page_markdown
 on_page_content = _kb.on_page_content
 

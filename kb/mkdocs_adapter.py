@@ -20,8 +20,9 @@ from .hierarchy import ROOT, dest_of, href_of, url_of
 from .journal import JournalError, recover_for_build
 from .linelimits import guard_markdown
 from .localnav import local_nav
-from .noteread import UNUSABLE, link_loops
+from .noteread import UNUSABLE, error_body, link_loops, read_note
 from .search import names_of, page_boost, tune_index
+from .vault import decode_note
 from .theme_memo import BlockMemo
 
 log = logging.getLogger("mkdocs.plugins.kb")
@@ -35,6 +36,7 @@ MARKDOWN_EXTENSIONS = ("kb.commonmark", "footnotes")
 class KbAdapter:
     def __init__(self) -> None:
         self.site: Site | None = None
+        self.docs_prefix = ""       # the docs folder as messages show it ("notes/")
 
     # -- config -------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
@@ -49,7 +51,8 @@ class KbAdapter:
             log.info(f"kb: {line}")
         root = Path(config.config_file_path).resolve().parent
         docs = Path(config.docs_dir)
-        loops = link_loops(docs, (docs.relative_to(root).as_posix() if docs.is_relative_to(root) else docs.as_posix()) + "/")
+        self.docs_prefix = (docs.relative_to(root).as_posix() if docs.is_relative_to(root) else docs.as_posix()) + "/"
+        loops = link_loops(docs, self.docs_prefix)
         if loops:   # MkDocs walks docs_dir following links: it would never end (or end in a traceback)
             raise PluginError("\n".join(d.format() for d in loops))
         for name in ASSETS:
@@ -71,9 +74,7 @@ class KbAdapter:
         root = Path(config.config_file_path).resolve().parent
         site = Site(root, config.docs_dir, root / "data")
         self.site = site
-        # `mkdocs build -q` raises the log level to ERROR before `--strict` counts warnings, so a
-        # quiet strict build would pass a broken vault: there the problems go out as errors.
-        level = logging.ERROR if config.strict and not log.isEnabledFor(logging.WARNING) else logging.WARNING
+        level = _level(config)
         for d in site.diagnostics:
             log.log(level, d.format())
         pages = site.hierarchy.pages
@@ -137,6 +138,24 @@ class KbAdapter:
         return Navigation(home + top, pages)
 
     # -- pages ----------------------------------------------------------------
+    def on_page_read_source(self, page: Page, config: MkDocsConfig) -> str | None:
+        """The page's source, so that MkDocs reads no file itself (its reading stops the build on
+        bytes that are not UTF-8). A note's Markdown comes from the vault (on_page_markdown): none
+        here. Any other Markdown page (in a subfolder of the docs) is read as kb reads a note: a
+        bad byte shows as U+FFFD and is reported at its line, a file that cannot be read shows an
+        error block."""
+        if self.site is not None and _fname(page) in self.site.pages:
+            return ""
+        path = page.file.abs_src_path
+        if page.file.generated_by is not None or path is None:
+            return None
+        data, _, problem = read_note(path, self.docs_prefix + page.file.src_uri)
+        if problem is not None:
+            log.log(_level(config), problem.format())
+        if data is None:
+            return error_body(problem.message if problem else "")
+        return decode_note(data).removeprefix("\ufeff")    # MkDocs reads a BOM as none
+
     def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         fname = _fname(page)
         if self.site is None or fname not in self.site.pages:
@@ -193,6 +212,13 @@ class KbAdapter:
         names = {href_of(f): names_of(f, linked.get(f, ())) for f, p in site.hierarchy.pages.items()
                  if p.kind == "note" and f != ROOT}
         tune_index(Path(config.site_dir) / "search" / "search_index.json", names)
+
+
+def _level(config: MkDocsConfig) -> int:
+    """The level kb's problems are logged at. `mkdocs build -q` raises the log level to ERROR
+    before `--strict` counts warnings, so a quiet strict build would pass a broken vault: there
+    the problems go out as errors."""
+    return logging.ERROR if config.strict and not log.isEnabledFor(logging.WARNING) else logging.WARNING
 
 
 def _fname(page: Page) -> str:

@@ -30,6 +30,15 @@ def error_body(message: str) -> str:
             f"{html.escape(message)}</p></div>\n")
 
 
+def problems_html(problems: list[Diagnostic]) -> str:
+    """The box a note's page shows above its content for problems of the file itself (frontmatter
+    that could not be used, bytes that are not UTF-8): each as `kb check` prints it (the file, the
+    line, the fix), escaped; raw HTML, which Python-Markdown passes through."""
+    items = "".join(f"<p>{html.escape(d.format())}</p>" for d in problems)
+    return (f'\n<div class="admonition failure kb-note-problems" role="alert">'
+            f'<p class="admonition-title">This note has problems</p>{items}</div>\n')
+
+
 def read_note(path: str | os.PathLike, rel: str) -> tuple[bytes | None, StatKey | None, Diagnostic | None]:
     """(the bytes, the cache key, the problem or None). None for the bytes where the file could
     not be used (unreadable, a symbolic link loop, over the size limit); the problem says why."""

@@ -18,10 +18,11 @@ from .headings import heading_plain_text
 from .hierarchy import ROOT, href_of, relative_url, src_of
 from .linkgraph import LinkGraph
 from .media import finish_html as media_html, rewrite as media_rewrite
+from .noteread import problems_html
 from .prepare import QUESTIONS_KEY, Preparer, RenderedBlock, md_text
 from .resolve import Target
 from .syntax import BLOCK_ANCHOR_RE, TextIndex, Token, scan
-from .vault import Note
+from .vault import Note, page_problems
 
 QUESTIONS_BEGIN, QUESTIONS_END = "kbquestionsbegin", "kbquestionsend"    # around the list once made
 _QUESTIONS_RE = re.compile(rf"(?:<p>)?{QUESTIONS_BEGIN}(?:</p>)?(.*?)(?:<p>)?{QUESTIONS_END}(?:</p>)?", re.S)
@@ -106,6 +107,8 @@ class PageRenderer:
             desc = self._desc_md(fname, note)
             desc = re.sub(r"^\s*([#>*+\-=]|\d+[.)])", r"\\\1", desc)   # one paragraph, whatever it starts with
             parts.append(f"{desc}\n{{: .kb-desc }}\n")
+        if shown := page_problems(note):    # frontmatter that could not be used, bytes not UTF-8
+            parts.append(problems_html(shown))
         parts.append(body)
         if QUESTIONS_KEY in body:
             parts[-1] = parts[-1].replace(QUESTIONS_KEY, self._questions_md())

@@ -359,6 +359,20 @@ class _LazyDoc(Doc):
         return self._note.body
 
 
+NO_FRONTMATTER = ("no frontmatter: add Dendron frontmatter (id, title, desc, updated, created) between '---' "
+                  "lines, e.g. with `kb new`")
+UNCLOSED_FRONTMATTER = ("frontmatter has no closing '---' line: end the frontmatter with a line of three dashes "
+                        "(until then the whole file shows as text)")
+# Problems of the file itself that its page shows above its content: frontmatter that could not
+# be used, bytes that are not UTF-8 (a note with no frontmatter at all is only warned about).
+_SHOWN_CODES = frozenset(("frontmatter", "yaml-limit", "encoding"))
+
+
+def page_problems(note: "Note") -> list[Diagnostic]:
+    """The note's problems its page shows at its top, as `kb check` prints them."""
+    return [d for d in note.problems if d.code in _SHOWN_CODES and d.message != NO_FRONTMATTER]
+
+
 def fname_of(path: str | Path) -> str:
     """notes/a.b.md -> a.b"""
     return os.path.basename(path)[:-3]
@@ -394,14 +408,16 @@ def parse_note(path: str | Path, rel: str, text: str) -> Note:
             problems.append(Diagnostic(rel, line, 1, "warning",
                                        f"frontmatter is not valid YAML ({getattr(e, 'problem', e)}); fix the YAML between the '---' lines",
                                        "frontmatter"))
+    elif _FM_OPEN_RE.match(text):      # a save that stopped inside the frontmatter, most likely
+        body, body_line = text, 0
+        problems.append(Diagnostic(rel, 1, 1, "warning", UNCLOSED_FRONTMATTER, "frontmatter"))
     else:
         body, body_line = text, 0
-        problems.append(Diagnostic(rel, 1, 1, "warning",
-                                   "no frontmatter: add Dendron frontmatter (id, title, desc, updated, created) between '---' lines, e.g. with `kb new`",
-                                   "frontmatter"))
+        problems.append(Diagnostic(rel, 1, 1, "warning", NO_FRONTMATTER, "frontmatter"))
+    fm_failed = bool(problems)
     problems.extend(line_problems(rel, body, body_line))     # lines Markdown would hang on
     note = Note(fname, path, rel, text, fm, body, body_line, span is not None, problems)
-    if span and not note.id:
+    if span and not note.id and not fm_failed:
         problems.append(Diagnostic(rel, 2, 1, "warning", "frontmatter has no id: add a unique `id:` (kb new writes one)", "missing-id"))
     return note
 

@@ -4,6 +4,7 @@ notes, lines Markdown would hang on, missing-value spellings in CSV columns. The
 "Bad input" table names these tests."""
 from __future__ import annotations
 
+import html
 import os
 import subprocess
 import sys
@@ -98,6 +99,41 @@ def test_non_utf8_note(proj: Path) -> None:
     assert "caf\N{REPLACEMENT CHARACTER} au lait" in page and "Line two." in page
     assert mkdocs(proj, "--strict").returncode == 1
     assert path.read_bytes().endswith(b"caf\xe9 au lait\n")       # nothing written back
+
+
+def test_non_utf8_page_in_a_subfolder(proj: Path) -> None:
+    """A Markdown page beside the notes (in a subfolder: MkDocs builds it as a plain page)."""
+    (proj / "notes" / "extra").mkdir()
+    (proj / "notes" / "extra" / "page.md").write_bytes(b"# Extra\n\nSub caf\xe9 page.\n")
+    b = mkdocs(proj)
+    assert b.returncode == 0 and "Traceback" not in b.stderr, b.stderr
+    assert "notes/extra/page.md:3:8: error: the note is not UTF-8 (byte 0xE9 on line 3)" in b.stderr
+    page = (proj / "site" / "extra" / "page" / "index.html").read_text(encoding="utf-8")
+    assert "Sub caf\N{REPLACEMENT CHARACTER} page." in page
+    assert mkdocs(proj, "--strict").returncode == 1
+
+
+def test_broken_frontmatter(proj: Path) -> None:
+    (proj / "notes" / "x.yaml.md").write_text("---\nid: y1\ntitle: <b>Bold</b>: [unclosed\n---\n\nBody.\n",
+                                              encoding="utf-8")
+    (proj / "notes" / "x.cut.md").write_text("---\nid: c1\ntitle: Cut sh", encoding="utf-8")
+    r = run_kb("check", cwd=proj, timeout=GUARD_S)
+    out = lines_of(r)
+    yaml_line = next(ln for ln in out if ln.startswith("notes/x.yaml.md:"))
+    assert yaml_line.startswith("notes/x.yaml.md:3:1: warning: frontmatter is not valid YAML (")
+    assert yaml_line.endswith("); fix the YAML between the '---' lines [frontmatter]")
+    assert ("notes/x.cut.md:1:1: warning: frontmatter has no closing '---' line: end the frontmatter with a line "
+            "of three dashes (until then the whole file shows as text) [frontmatter]") in out
+    assert not any("[missing-id]" in ln for ln in out), out      # the id is there, the YAML is not
+    b = mkdocs(proj)
+    assert b.returncode == 0 and "Traceback" not in b.stderr, b.stderr
+    assert yaml_line in b.stderr
+    page = (proj / "site" / "x" / "yaml" / "index.html").read_text(encoding="utf-8")
+    assert "This note has problems" in page and html.escape(yaml_line) in page
+    assert page.index("frontmatter is not valid YAML") < page.index("Body.") and "<b>Bold" not in page
+    page = (proj / "site" / "x" / "cut" / "index.html").read_text(encoding="utf-8")
+    assert "frontmatter has no closing" in page and "Cut sh" in page
+    assert mkdocs(proj, "--strict").returncode == 1
 
 
 def test_symlink_loop_to_a_note(proj: Path) -> None:

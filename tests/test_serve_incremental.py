@@ -273,34 +273,96 @@ def test_served_pages_equal_a_clean_build_after_random_saves(project: Path, tmp_
 def test_bad_saves_show_their_problem_and_the_server_goes_on(project: Path) -> None:
     names = make_vault(project, seed=3, n=12)
     note = project / "notes" / f"{names[2]}.md"
+    rel = f"notes/{names[2]}.md"
     url = names[2].replace(".", "/") + "/"
     good = note.read_text()
     served = Served(project)
     try:
-        # Half-written: the save stopped inside the frontmatter.
+        # Half-written: the save stopped inside the frontmatter (no closing '---' yet).
         note.write_text(good[:30])
         served.settle()
-        assert served.status(url) == 200
-        # Broken YAML in the frontmatter: the body is still served.
-        note.write_text("---\nid: x\ntitle: [unclosed\n---\n\nBody after bad YAML.\n")
+        page = served.get(url)
+        assert f"{rel}:1:1: warning: frontmatter has no closing" in page, page
+        # ... inside a wikilink: the text as written, the rest of the page.
+        note.write_text(good + "\nSee [[alpha.lat")
         served.settle()
-        assert "Body after bad YAML." in served.get(url)
+        page = served.get(url)
+        assert "See [[alpha.lat" in page and "Intro" in page
+        # ... inside a table block: its error in place of the table, at the note's line.
+        note.write_text(good + "\n```table\nsource: speed.csv\nwhere: Model ==")
+        served.settle()
+        page = served.get(url)
+        assert "This table cannot be shown" in page and f"{rel}:" in page, page
+        # Broken YAML in the frontmatter: the error at the top of the page (the file, the line,
+        # the fix, as text), the body after it.
+        note.write_text("---\nid: x\ntitle: [<script>alert(1)</script>\n---\n\nBody after bad YAML.\n")
+        served.settle()
+        page = served.get(url)
+        assert "Body after bad YAML." in page
+        assert re.search(re.escape(rel) + r":[34]:1: warning: frontmatter is not valid YAML \(.*\); fix the YAML "
+                         r"between the &#x27;---&#x27; lines \[frontmatter\]", page), page
+        assert page.index("frontmatter is not valid YAML") < page.index("Body after bad YAML.")
+        assert "<script>alert" not in page
         # A broken table: its error in place of the table, named with the note and the line.
         note.write_text(good + "\n```table\nsource: nosuch.csv\n```\n")
         served.settle()
         page = served.get(url)
-        assert "nosuch.csv" in page
-        # Bytes that are not UTF-8: served (with replacement characters), no hang.
+        assert "nosuch.csv" in page and "frontmatter is not valid YAML" not in page
+        # Bytes that are not UTF-8: served (with replacement characters and the error), no hang.
         note.write_bytes(b"---\nid: y\ntitle: Latin\n---\n\ncaf\xe9 \xff\xfe end\n")
         served.settle()
-        assert "caf\ufffd" in served.get(url)
+        page = served.get(url)
+        assert "caf\ufffd" in page and f"{rel}:6:4: error: the note is not UTF-8 (byte 0xE9 on line 6)" in page
         assert served.status("") == 200
         # The next good save recovers.
         note.write_text(good + "\nRecovered fine.\n")
         served.settle()
         page = served.get(url)
-        assert "Recovered fine." in page and "nosuch.csv" not in page
+        assert "Recovered fine." in page and "nosuch.csv" not in page and "cannot be shown" not in page
+        assert "not UTF-8" not in page and "kb-note-problems" not in page
         log = (project / "serve.log").read_text()
-        assert "failed" not in log, log[-2000:]
+        assert "failed" not in log and "Traceback" not in log, log[-2000:]
+    finally:
+        served.stop()
+
+
+def test_bad_files_at_the_first_build_are_served_and_recover(project: Path) -> None:
+    """A note that is not UTF-8, a Markdown page in a subfolder that is not UTF-8, and a note with
+    broken frontmatter, all there before `kb serve` starts: it starts, each page shows its problem,
+    and a good save of each recovers."""
+    names = make_vault(project, seed=5, n=12)
+    latin = project / "notes" / f"{names[3]}.md"
+    broken = project / "notes" / f"{names[4]}.md"
+    sub = project / "notes" / "extra" / "page.md"
+    sub.parent.mkdir()
+    good_latin, good_broken = latin.read_text(), broken.read_text()
+    latin.write_bytes(good_latin.encode() + b"\nna\xefve caf\xe9\n")
+    latin_line = good_latin.count("\n") + 2
+    broken.write_text("---\nid: b\ntitle: 'unclosed\n---\n\nBroken body.\n")
+    sub.write_bytes(b"# Extra\n\nSub caf\xe9 page.\n")
+    served = Served(project)
+    try:
+        latin_url, broken_url = (n.replace(".", "/") + "/" for n in names[3:5])
+        page = served.get(latin_url)
+        assert "na\ufffdve caf\ufffd" in page
+        assert f"notes/{names[3]}.md:{latin_line}:3: error: the note is not UTF-8" in page
+        page = served.get(broken_url)
+        assert "Broken body." in page and f"notes/{names[4]}.md:" in page and "frontmatter is not valid YAML" in page
+        assert "Sub caf\ufffd page." in served.get("extra/page/")
+        log = (project / "serve.log").read_text()
+        assert "notes/extra/page.md:3:8: error: the note is not UTF-8" in log, log
+        assert "Traceback" not in log, log
+        # Good saves recover.
+        latin.write_text(good_latin + "\nnaive cafe\n")
+        broken.write_text(good_broken + "\nMended body.\n")
+        served.settle()
+        sub.write_text("# Extra\n\nSub cafe page.\n")
+        served.settle()
+        page = served.get(latin_url)
+        assert "naive cafe" in page and "not UTF-8" not in page
+        page = served.get(broken_url)
+        assert "Mended body." in page and "frontmatter is not valid YAML" not in page
+        assert "Sub cafe page." in served.get("extra/page/")
+        assert served.status("") == 200
     finally:
         served.stop()
