@@ -7,9 +7,12 @@ For each N, the shared generator writes N notes twice: in our syntax (wikilinks,
 embeds, ```table blocks) built with the project's hook and theme overrides, and as
 plain Markdown (nested folders, static tables) built with stock mkdocs-material
 (navigation.indexes + navigation.prune, the best stock set-up). Prints both build
-times (each the best of --runs builds, default 1), their ratio and the average page
-size. `--big-data` adds a 1,000,000-row CSV read by 200 table blocks. Figures, not
-pass/fail: nothing here is a timed test.
+times (each the best of --runs builds, default 1), their ratio, the average page
+size and each build's peak memory: the peak RSS of the `mkdocs build` process (the
+highest of its --runs builds), read from the kernel when it exits (wait4). Neither
+build starts processes of its own, so that is the build's whole peak. `--big-data`
+adds a 1,000,000-row CSV read by 200 table blocks. Figures, not pass/fail: nothing
+here is a timed test.
 """
 from __future__ import annotations
 
@@ -48,15 +51,30 @@ def run(cmd: list[str], cwd: Path) -> None:
     subprocess.run(cmd, cwd=cwd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def build_seconds(project: Path, runs: int = 1) -> float:
-    """Wall time of `mkdocs build`, the best of `runs` (each into a fresh site folder)."""
-    best = float("inf")
+def run_measured(cmd: list[str], cwd: Path) -> int:
+    """Run cmd; its peak RSS in KiB (the kernel's figure for the child, given when it is reaped)."""
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode:
+            err.seek(0)
+            raise subprocess.CalledProcessError(proc.returncode, cmd, stderr=err.read())
+    return usage.ru_maxrss      # KiB on Linux
+
+
+def build_seconds(project: Path, runs: int = 1) -> tuple[float, int]:
+    """Wall time of `mkdocs build`, the best of `runs` (each into a fresh site folder), and
+    the highest peak RSS of those builds (KiB)."""
+    best, peak = float("inf"), 0
     for _ in range(runs):
         shutil.rmtree(project / "site", ignore_errors=True)
         start = time.perf_counter()
-        run([sys.executable, "-m", "mkdocs", "build", "-q", "-d", "site"], project)
+        rss = run_measured([sys.executable, "-m", "mkdocs", "build", "-q", "-d", "site"], project)
         best = min(best, time.perf_counter() - start)
-    return best
+        peak = max(peak, rss)
+    return best, peak
 
 
 def page_stats(site: Path) -> tuple[int, float]:
@@ -79,12 +97,13 @@ def compare(gen: Path, notes: int, tmp: Path, runs: int = 1) -> dict:
     generate(gen, ours, notes, "kb")
     use_project_build(ours)
     generate(gen, stock, notes, "plain")
-    t_ours = build_seconds(ours, runs)
-    t_stock = build_seconds(stock, runs)
+    t_ours, rss_ours = build_seconds(ours, runs)
+    t_stock, rss_stock = build_seconds(stock, runs)
     n_ours, size_ours = page_stats(ours / "site")
     n_stock, size_stock = page_stats(stock / "site")
     return {"notes": notes, "ours": t_ours, "stock": t_stock, "ratio": t_ours / t_stock,
-            "pages_ours": n_ours, "pages_stock": n_stock, "size_ours": size_ours, "size_stock": size_stock}
+            "pages_ours": n_ours, "pages_stock": n_stock, "size_ours": size_ours, "size_stock": size_stock,
+            "rss_ours": rss_ours, "rss_stock": rss_stock}
 
 
 def big_data(tmp: Path, rows: int = 1_000_000, blocks: int = 200) -> dict:
@@ -116,7 +135,7 @@ def big_data(tmp: Path, rows: int = 1_000_000, blocks: int = 200) -> dict:
             "sort: [-Throughput (/sec)]\nlimit: 20\nround: {Per image (ms): 2}\n```\n")
     use_project_build(project)
     return {"rows": rows, "blocks": blocks, "csv_mb": (project / "data" / "big.csv").stat().st_size / 1e6,
-            "gen_s": gen_s, "build_s": build_seconds(project)}
+            "gen_s": gen_s, "build": build_seconds(project)}
 
 
 def main() -> int:
@@ -131,14 +150,18 @@ def main() -> int:
         print(f"generator not found: {a.gen} (pass --gen PATH)", file=sys.stderr)
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="kb-bench-"))
-    print(f"{'notes':>6} {'project s':>10} {'stock s':>9} {'ratio':>6} {'pages':>6} {'avg page KB (project)':>22} {'avg page KB (stock)':>20}")
+    print(f"{'notes':>6} {'project s':>10} {'stock s':>9} {'ratio':>6} {'pages':>6} {'avg page KB (project)':>22} "
+          f"{'avg page KB (stock)':>20} {'peak MiB (project)':>19} {'peak MiB (stock)':>17}")
     for n in a.notes:
         r = compare(a.gen, n, tmp, a.runs)
         print(f"{r['notes']:>6} {r['ours']:>10.1f} {r['stock']:>9.1f} {r['ratio']:>6.2f} {r['pages_ours']:>6} "
-              f"{r['size_ours'] / 1024:>22.1f} {r['size_stock'] / 1024:>20.1f}", flush=True)
+              f"{r['size_ours'] / 1024:>22.1f} {r['size_stock'] / 1024:>20.1f} "
+              f"{r['rss_ours'] / 1024:>19.0f} {r['rss_stock'] / 1024:>17.0f}", flush=True)
     if a.big_data:
         r = big_data(tmp)
-        print(f"\n1,000,000-row CSV ({r['csv_mb']:.0f} MB), {r['blocks']} table blocks: build {r['build_s']:.1f} s")
+        secs, peak = r["build"]
+        print(f"\n1,000,000-row CSV ({r['csv_mb']:.0f} MB), {r['blocks']} table blocks: build {secs:.1f} s, "
+              f"peak RSS {peak / 1024:.0f} MiB")
     if a.keep:
         print(f"projects kept in {tmp}")
     else:
