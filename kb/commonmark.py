@@ -18,13 +18,17 @@ CommonMark. A change of bullet (`-`, `*`, `+`) or of ordered delimiter (`.`, `)`
 new list in CommonMark too, and a blank line ends a block quote (`> a`, blank, `> b` are two
 quotes); Python-Markdown would join both, so an empty HTML comment (`<!-- -->`, shown as
 nothing) goes between them. Block quotes at the top level have their content passed through
-the same rewriting (a list inside a quote). Nothing else changes; fenced code outside lists is
-passed over whole.
+the same rewriting (a list inside a quote). An HTML comment block is CommonMark's HTML block
+(type 2): from a line starting `<!--` to the first line holding `-->`, or to the end of its
+list item or quote; it is taken out whole into Python-Markdown's HTML stash, so that nothing in
+it (a fence, a blank line, a heading) is read as Markdown. Nothing else changes; fenced code
+outside lists is passed over whole.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from markdown import Markdown
 from markdown.extensions import Extension
@@ -68,7 +72,22 @@ def normalize_lists(text: str) -> str:
     return "\n".join(normalize_lines(text.split("\n")))
 
 
-def normalize_lines(lines: list[str]) -> list[str]:
+def _indent(line: str) -> int:
+    if "\t" in line:
+        line = line.expandtabs(4)
+    return len(line) - len(line.lstrip(" "))
+
+
+def _dedent(line: str, width: int) -> str:
+    """The line less `width` columns of its indentation (its container's)."""
+    if "\t" in line[:len(line) - len(line.lstrip())]:
+        line = line.expandtabs(4)
+    return line[min(width, len(line) - len(line.lstrip(" "))):]
+
+
+def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None) -> list[str]:
+    """`stash` keeps raw HTML out of Markdown's reach and answers the line that stands for it
+    (Python-Markdown's HTML stash); without it, HTML comments are passed on as they are."""
     out: list[str] = []
     stack: list[_Item] = []
     fence: tuple[str, int, int] | None = None    # the open fence: its run, indent as written, indent now
@@ -113,18 +132,6 @@ def normalize_lines(lines: list[str]) -> list[str]:
                 item.blank = True
             prev = "blank"
         ind = len(line) - len(line.lstrip(" "))
-        if not stack and _COMMENT_RE.match(line):
-            # An HTML comment at the top level is passed over whole, as fenced code is: nothing
-            # in it is shown, and a separator or blank line put in it would end it early.
-            out.append(raw)
-            if "-->" not in line[line.find("<!--") + 4:]:
-                while i < len(lines):
-                    i += 1
-                    out.append(lines[i - 1])
-                    if "-->" in lines[i - 1]:
-                        break
-            prev = "other"
-            continue
         if _QUOTE_RE.match(line) and (not stack or ind < stack[0].content):
             # A block quote at the top level (ending any list): its content rewritten as a
             # document of its own; a quote after a blank line is a new quote.
@@ -147,7 +154,7 @@ def normalize_lines(lines: list[str]) -> list[str]:
                 else:
                     break
                 i += 1
-            out.extend(("> " + x) if x else ">" for x in normalize_lines(inner))
+            out.extend(("> " + x) if x else ">" for x in normalize_lines(inner, stash))
             if i < len(lines) and lines[i].strip():
                 out.append("")           # what follows is not in the quote: Python-Markdown would take it in
             quoted = True
@@ -215,6 +222,44 @@ def normalize_lines(lines: list[str]) -> list[str]:
             out.append(" " * col + marker + " " + rest)    # "- " with nothing after: an empty item
             stack.append(_Item(content, col + 4, ordered=m["m"][0].isdigit(), char=char, blank=separated))
             prev = "blank" if empty else "item"
+            continue
+        where = stack[-1].content if stack else 0
+        if m is None and 0 <= ind - where < 4 and _COMMENT_RE.match(line[where:]):
+            # An HTML comment block (CommonMark's HTML block of type 2): from its `<!--` line to
+            # the first line holding `-->` (that line whole), or to the end of its container.
+            block = [line[where:]]
+            closes = "-->" in block[0]
+            while not closes and i < len(lines):
+                nxt = lines[i]
+                if stack and nxt.strip() and _indent(nxt) < where:
+                    break                # the item ends, and the comment with it
+                i += 1
+                block.append(_dedent(nxt, where) if stack else nxt)
+                closes = "-->" in nxt
+            while not closes and len(block) > 1 and not block[-1].strip():
+                block.pop()              # blank lines before what ends the item are not in it
+                i -= 1
+            if stash is None:            # passed on as written (moved with its item)
+                col = stack[-1].new if stack else 0
+                out.extend((" " * col + x) if x.strip() else "" for x in block)
+                prev = "other"
+                continue
+            # Taken out whole as raw HTML, before fences and HTML blocks are looked for: nothing
+            # in it is Markdown (a fence, a blank line, a heading). One left open is closed at its
+            # end, so that it does not hide the rest of the page.
+            holder = stash("\n".join(block) + ("" if closes else "\n-->"))
+            if stack:
+                if closed and prev != "blank":
+                    out.append("")       # after a nested list (or Python-Markdown reads it into that list)
+                    for item in stack:
+                        item.blank = True
+                out.append(" " * stack[-1].new + holder)
+                prev = "para"
+            else:
+                if out and out[-1] != "":
+                    out.append("")       # a comment ends a paragraph or list (CommonMark)
+                out.extend([holder, ""])
+                prev = "blank"
             continue
         if closed and not stack and prev != "blank":
             out.append("")               # a block that ends a list needs a blank line before it
@@ -286,7 +331,7 @@ def _may_interrupt(m: re.Match) -> bool:
 
 class _ListPreprocessor(Preprocessor):
     def run(self, lines: list[str]) -> list[str]:
-        return normalize_lines(lines)
+        return normalize_lines(lines, self.md.htmlStash.store)
 
 
 class _UnreferencedFootnotes(Treeprocessor):
