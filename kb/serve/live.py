@@ -199,8 +199,9 @@ class LiveSite:
         rerender = set(ch.rerender)
         doc_files = self.documentation_pages()
         if ch.nav_changed:
-            pages = [f.page for f in doc_files if f.page is not None]
-            config.plugins.on_nav(Navigation([], pages), config=config, files=files)
+            if not self._renav():
+                pages = [f.page for f in doc_files if f.page is not None]
+                config.plugins.on_nav(Navigation([], pages), config=config, files=files)
             now = self._neighbours()
             rerender |= {f for f, n in now.items() if self.neighbours.get(f) != n}
             self.neighbours = now
@@ -270,13 +271,55 @@ class LiveSite:
     def _neighbours(self) -> dict[str, tuple]:
         """Each page's previous and next page with their titles (its footer shows them)."""
         h = self.graph.site.hierarchy
-        out = {}
         nav = self.capture.nav
-        for p in nav.pages if nav is not None else ():
-            fname = p.file.src_uri[:-3]
-            out[fname] = tuple((q.file.src_uri, h.pages[q.file.src_uri[:-3]].title if q.file.src_uri[:-3] in h.pages else "")
-                               if q is not None else None for q in (p.previous_page, p.next_page))
+        if nav is None:
+            return {}
+        pages = h.pages
+
+        def card(q: Page) -> tuple[str, str]:
+            uri = q.file.src_uri
+            page = pages.get(uri[:-3])
+            return uri, page.title if page is not None else ""
+        cards = {id(p): card(p) for p in nav.pages}
+        out = {}
+        for p in nav.pages:
+            a, b = p.previous_page, p.next_page
+            out[p.file.src_uri[:-3]] = (None if a is None else cards.get(id(a)) or card(a),
+                                        None if b is None else cards.get(id(b)) or card(b))
         return out
+
+    def _renav(self) -> bool:
+        """The kb hook's on_nav done in place (previous and next pages in the hierarchy's order),
+        where it and this module's are the only on_nav steps and the top of the navigation (the
+        home page and its children) is the same pages as before. False: run on_nav."""
+        plugins, cap = self.config.plugins, self.capture
+        nav = cap.nav
+        if nav is None:
+            return False
+        for method in plugins.events.get("nav", ()):
+            owner = plugins.get(plugins._event_origins.get(method, ""))
+            if owner is None or not (owner is cap or isinstance(getattr(owner, "_kb", None), KbAdapter)):
+                return False
+        h = self.graph.site.hierarchy
+        if ROOT not in h.pages:
+            return False
+        every = [f.page for f in self.documentation_pages() if f.page is not None]
+        by_fname = {p.file.src_uri[:-3]: p for p in every if p.file.src_uri.endswith(".md")}
+        top = [by_fname[c] for c in h.pages[ROOT].children if c in by_fname]
+        home = [by_fname[ROOT]] if ROOT in by_fname else []
+        if len(home + top) != len(nav.items) or any(a is not b for a, b in zip(home + top, nav.items)):
+            return False
+        ordered = [by_fname[p.fname] for p in h.walk(ROOT) if p.fname in by_fname and p.in_nav]
+        seen = {id(p) for p in ordered}
+        rest = [p for p in every if id(p) not in seen]
+        for i, p in enumerate(ordered):
+            p.previous_page = ordered[i - 1] if i > 0 else None
+            p.next_page = ordered[i + 1] if i + 1 < len(ordered) else None
+        for p in rest:
+            p.previous_page = p.next_page = None
+        nav.pages = ordered + rest
+        nav.homepage = next((p for p in nav.pages if p.is_homepage), None)
+        return True
 
     def _patch(self, fname: str, pairs: list[tuple[str, str]], files: Files) -> bool:
         """A page whose body and title are unchanged: its furniture (breadcrumbs, lists after the
