@@ -283,6 +283,10 @@ def test_bad_saves_show_their_problem_and_the_server_goes_on(project: Path) -> N
         served.settle()
         page = served.get(url)
         assert f"{rel}:1:1: warning: frontmatter has no closing" in page, page
+        # ... before its first byte (an editor that empties the file first).
+        note.write_text("")
+        served.settle()
+        assert served.status(url) == 200 and "frontmatter has no closing" not in served.get(url)
         # ... inside a wikilink: the text as written, the rest of the page.
         note.write_text(good + "\nSee [[alpha.lat")
         served.settle()
