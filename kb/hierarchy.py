@@ -155,6 +155,143 @@ class Hierarchy:
                 page.children.sort(key=lambda f: pages[f].sort_key())
         self._nav_children: dict[str, list[str]] = {}
         self._title_html: dict[str, str] = {}
+        self._made_with = (list(tags), list(users))
+        self._variants: bool | None = None
+
+    # -- an update in place of a rebuild (kb serve) --------------------------------------------
+    def _case_variants(self) -> bool:
+        """Whether two names differ only in case (clashing notes, or a page filed under a parent
+        spelled otherwise): then the spelling of a page depends on all the names below it."""
+        if self._variants is None:
+            self._variants = bool(self.clashes) or any(
+                p.parent is not None and p.parent != parent_of(f) for f, p in self.pages.items())
+        return self._variants
+
+    def updated(self, notes: dict[str, Note], tags: Iterable[str], users: Iterable[str],
+                changed: Iterable[str]) -> Hierarchy | None:
+        """`Hierarchy(notes, tags, users)` made from this one, where only the notes named in
+        `changed` differ from those it was made from (retitled, reordered, new, deleted): the
+        pages that differ are made again, the others shared. This one is left as it was. None
+        where that is not simple (names that differ only in case, a tag or user page that comes
+        or goes, the last page gone): then make it anew."""
+        tags, users = list(tags), list(users)
+        if (set(tags), set(users)) != tuple(map(set, self._made_with)) or self._case_variants():
+            return None
+        changed = sorted(set(changed))
+        if any(f.split(".", 1)[0] in ("tags", "user") for f in changed):
+            return None
+        new = Hierarchy.__new__(Hierarchy)
+        new.pages = pages = dict(self.pages)
+        new.names = names = NameIndex()
+        names._by_key = dict(self.names._by_key)
+        new.clashes, new._nav_children, new._title_html = [], {}, {}
+        new._made_with, new._variants = (tags, users), False
+        own: set[str] = set()       # pages copied for the new hierarchy (the old one's stay as they were)
+
+        def mine(f: str) -> SitePage:
+            if f not in own:
+                p = pages[f]
+                pages[f] = SitePage(p.fname, p.kind, p.note, p.title, p.parent, list(p.children))
+                own.add(f)
+            return pages[f]
+
+        resort: set[str] = set()    # pages whose children's order may change
+        around: set[str] = set()    # names whose stubs around them are spelled again
+        for fname in changed:
+            note, page = notes.get(fname), pages.get(fname)
+            f = fname
+            while f is not None:    # a name spelled otherwise than the page holding its key
+                held = names.find(f)
+                if held is not None and held != f:
+                    return None
+                f = parent_of(f)
+            if note is not None and page is not None:       # changed, or a stub that became a note
+                p = mine(fname)
+                p.kind, p.note, p.title = "note", note, note.title
+            elif note is not None:                          # new: under its parent, stubs made up to it
+                child = pages[fname] = SitePage(fname, "note", note, note.title)
+                own.add(fname)
+                names.add(fname)
+                while (parent := parent_of(child.fname)) is not None:
+                    child.parent = parent
+                    if parent in pages:
+                        mine(parent).children.append(child.fname)
+                        break
+                    up = pages[parent] = SitePage(parent, "stub", None, "Home" if parent == ROOT else title_from_fname(parent))
+                    own.add(parent)
+                    names.add(parent)
+                    up.children.append(child.fname)
+                    child = up
+            elif page is not None and page.children:        # deleted, with pages below: a stub
+                p = mine(fname)
+                p.kind, p.note, p.title = "stub", None, "Home" if fname == ROOT else title_from_fname(fname)
+            elif page is not None:                          # deleted: gone, and the stubs left empty above it
+                f = fname
+                while True:
+                    parent = pages[f].parent
+                    del pages[f]
+                    own.discard(f)
+                    names._by_key.pop(f.lower(), None)
+                    if parent is None:
+                        return None     # the home page gone: no page left
+                    up = mine(parent)
+                    up.children.remove(f)
+                    if up.kind != "stub" or up.children or parent == ROOT:
+                        break
+                    f = parent
+                if ROOT in pages and not pages[ROOT].children and pages[ROOT].kind == "stub":
+                    return None
+            else:
+                continue        # neither a page before nor now (unpublished, edited)
+            around.add(fname)
+        # Stubs spelled again: those above a changed name, and those beside it (spelled from the
+        # titles of the notes under the same parent), deepest first as _spell_stubs does.
+        respell: set[str] = set()
+        for fname in around:
+            f = fname
+            while f is not None:
+                if f in pages:
+                    respell.add(f)
+                    resort.add(f)
+                f = parent_of(f)
+            parent = parent_of(fname)
+            if parent in pages:
+                respell.update(c for c in pages[parent].children if pages[c].kind == "stub")
+        notes_below: dict[str, dict[str, str]] = {}
+
+        def beside(f: str | None) -> dict[str, str]:
+            if f is None or f not in pages:
+                return {}
+            w = notes_below.get(f)
+            if w is None:
+                w = notes_below[f] = _title_words(pages[c].title for c in sorted(pages[f].children)
+                                                  if pages[c].kind == "note")
+            return w
+
+        for f in sorted((f for f in respell if pages[f].kind == "stub" and f != ROOT), key=lambda f: -f.count(".")):
+            page = pages[f]
+            known = ChainMap(_title_words(pages[c].title for c in sorted(page.children)), beside(page.parent))
+            title = title_from_fname(f, known)
+            if title != page.title:
+                mine(f).title = title
+                if page.parent is not None:
+                    resort.add(page.parent)
+        for f in resort:
+            if f in pages and len(pages[f].children) > 1:
+                mine(f).children.sort(key=lambda c: pages[c].sort_key())
+        # The pages in the order a build makes them ("did you mean" takes the first of equals).
+        base = sorted(f for f, p in pages.items() if p.kind == "note")
+        base += [f for prefix, kind, names_ in (("tags.", "tag", tags), ("user.", "user", users))
+                 for f in (prefix + n for n in names_) if f in pages and pages[f].kind == kind]
+        order = dict.fromkeys(base)
+        for f in sorted(base):
+            while (parent := parent_of(f)) is not None and parent not in order:
+                order[parent] = None
+                f = parent
+        if len(order) != len(pages):
+            return None
+        new.pages = {f: pages[f] for f in order}
+        return new
 
     def title_html(self, fname: str) -> str:
         """The page's title, escaped for HTML (every sidebar that lists the page needs it)."""

@@ -194,8 +194,12 @@ class LiveGraph:
         if tags_changed:
             g.retag()
         rebuild = tags_changed or any(_card(old_notes[f]) != _card(n) for f, n in new_notes.items())
-        if rebuild:
-            g.rebuild()
+        if rebuild:     # the pages that differ made again, or all of them where that is not simple
+            updated = g.hierarchy.updated(published, g.tagged, g.mentions, new_notes)
+            if updated is None:
+                g.rebuild()
+            else:
+                g.hierarchy = updated
             ch.nav_changed = True
         else:
             for fname, note in new_notes.items():
