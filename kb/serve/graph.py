@@ -18,6 +18,7 @@ looks for by comparing with clean builds.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
@@ -52,6 +53,11 @@ def _card(n: Note | None) -> tuple | None:
     return (n.published, n.title, n.nav_order, n.nav_exclude, n.id)
 
 
+def _id_card(n: Note | None) -> tuple | None:
+    """What the /notes/<id>/ redirects read of a note."""
+    return None if n is None else (n.id, n.published)
+
+
 def _tag_facts(n: Note | None) -> tuple:
     if n is None:
         return ()
@@ -71,6 +77,8 @@ class LiveGraph:
         self.reads_of: dict[str, set[str]] = {}
         self.csv_readers: dict[str, set[str]] = {}
         self.csvs_of: dict[str, set[str]] = {}
+        self.wildcards: set[str] = set()    # pages with a wildcard embed (they list children)
+        self.questions = {f for f, n in site.vault.notes.items() if _has_questions(n)}
         for fname in self.graph.prepared:   # the build expanded every page, recording what it read
             self._index_reads(fname)
             self._index_links(fname)
@@ -91,6 +99,10 @@ class LiveGraph:
         reads = self.graph.reads_of.get(fname)
         keys = reads.keys() - {name_key(fname)} if reads is not None else set()
         self.reads_of[fname] = keys
+        if any(k.startswith("*") for k in keys):
+            self.wildcards.add(fname)
+        else:
+            self.wildcards.discard(fname)
         for key in keys:
             self.readers.setdefault(key, set()).add(fname)
 
@@ -144,7 +156,7 @@ class LiveGraph:
         old_notes = {f: vault.notes.get(f) for f in new_notes}
         old_h = site.hierarchy
         old_pages = dict(site.pages)
-        old_ids = site.ids()
+        old_ids = site.ids() if any(_id_card(old_notes[f]) != _id_card(n) for f, n in new_notes.items()) else None
 
         # Which notes' data blocks are drawn again.
         redraw: set[str] = set()
@@ -155,13 +167,17 @@ class LiveGraph:
             redraw = set(self.csvs_of)
         for rel in data_rels:
             redraw |= self.csv_readers.get(rel, set())
+        drawn: dict[str, tuple[Any, set[str]]] = {}
+        if redraw and not new_notes:    # a data save: the notes whose blocks come out the same left alone
+            site.prep.data = site.prep.data_context()
+            redraw, drawn = self._redrawn(redraw)
 
         # 2. Pages whose expansion read a changed note: their anchors before the change.
         touched = {name_key(f) for f in new_notes}
         expand_again = {f for f in new_notes if f in g.prepared} | (redraw & set(g.prepared))
         for key in touched | {name_key(f) for f in redraw}:
             expand_again |= self.readers.get(key, set())
-        wildcard = {f for f, reads in self.reads_of.items() if any(k.startswith("*") for k in reads)}
+        wildcard = {f for f in self.wildcards if f in self.reads_of}
         old_anchors = {f: _anchor_sig(g, f) for f in expand_again | wildcard if f in g.prepared}
 
         # 3. The vault, tags and the hierarchy.
@@ -208,7 +224,7 @@ class LiveGraph:
                     page.note = note
         h = g.hierarchy
         g.relink()      # the resolver's memo holds titles and anchors
-        if whole_data or data_rels:
+        if (whole_data or data_rels) and new_notes:
             site.prep.data = site.prep.data_context()
 
         # Pages that came or went, or changed kind (a stub that became a note).
@@ -228,8 +244,9 @@ class LiveGraph:
                 site.prep.blocks.pop(b.key, None)
             candidates |= g.unprepare(fname)
         for fname in sorted(prepare):
-            g.set_prepared(fname, site.prep.doc(vault.notes[fname]), site.prep.linked)
-            candidates |= site.prep.linked
+            doc, linked = drawn[fname] if fname in drawn else (site.prep.doc(vault.notes[fname]), site.prep.linked)
+            g.set_prepared(fname, doc, linked)
+            candidates |= linked
             self._index_csvs(fname, True)
         for fname in new_notes:
             if fname not in prepare:
@@ -250,6 +267,7 @@ class LiveGraph:
         for fname in set(new_notes) - set(g.prepared):   # deleted or unpublished
             for key in self.reads_of.pop(fname, ()):
                 self.readers.get(key, set()).discard(fname)
+            self.wildcards.discard(fname)
         anchors_changed = {f for f in old_anchors if _anchor_sig(g, f) != old_anchors[f]}
         candidates |= expand_again | prepare
 
@@ -281,7 +299,12 @@ class LiveGraph:
         if rebuild:
             for root in self._changed_lists(old_h, h, set(new_notes) | ch.added | ch.removed | ch.kind_changed):
                 candidates |= _subtree(h, root)
-        candidates |= {f for f, n in vault.notes.items() if _has_questions(n)}
+        for fname, note in new_notes.items():
+            if note is not None and _has_questions(note):
+                self.questions.add(fname)
+            else:
+                self.questions.discard(fname)
+        candidates |= self.questions
         candidates = {h.canon(f) for f in candidates}
 
         # 8. Render the candidates; keep those whose output differs.
@@ -305,8 +328,31 @@ class LiveGraph:
                 if pairs:
                     ch.patch[fname] = pairs
             self.sidebar[fname] = nav
-        ch.ids_changed = site.ids() != old_ids
+        ch.ids_changed = old_ids is not None and site.ids() != old_ids
         return ch
+
+    def _redrawn(self, redraw: set[str]) -> tuple[set[str], dict[str, tuple[Any, set[str]]]]:
+        """The notes among `redraw` whose data blocks (drawn again here, with the data as it is
+        now) differ from before, and what they were prepared to. A note whose blocks all come
+        out the same (a changed CSV row that none of them shows) keeps its prepared text and its
+        blocks: its page is the same."""
+        g, prep = self.graph, self.site.prep
+        changed: set[str] = set()
+        drawn: dict[str, tuple[Any, set[str]]] = {}
+        for fname in sorted(redraw):
+            old, note = g.prepared.get(fname), g.vault.notes.get(fname)
+            if old is None or note is None:
+                changed.add(fname)
+                continue
+            doc = prep.doc(note)
+            linked = set(prep.linked)
+            if linked == g.data_links_of.get(fname, set()) and _same_blocks(prep.blocks, old.text, doc.text):
+                for key in _BLOCK_KEY_RE.findall(doc.text):
+                    prep.blocks.pop(key, None)
+            else:
+                changed.add(fname)
+                drawn[fname] = (doc, linked)
+        return changed, drawn
 
     def _changed_lists(self, old: Hierarchy, new: Hierarchy, names: set[str]) -> set[str]:
         """Pages whose shown children (names, titles, order, in_nav) differ, among the ancestors
@@ -358,6 +404,23 @@ def _anchor_sig(g: LinkGraph, fname: str) -> tuple | None:
     if idx is None:
         return None
     return (tuple((h.slug, h.text) for h in idx.headings), frozenset(idx.blocks))
+
+
+_BLOCK_KEY_RE = re.compile(r"kbblock\d+x")
+
+
+def _same_blocks(blocks: dict[str, Any], old: str, new: str) -> bool:
+    """Two preparations of a note the same but for their blocks' placeholder keys (numbered per
+    drawing), their blocks drawn the same."""
+    a, b = _BLOCK_KEY_RE.findall(old), _BLOCK_KEY_RE.findall(new)
+    if len(a) != len(b) or len(set(a)) != len(a):
+        return False
+    for x, y in zip(a, b):
+        bx, by = blocks.get(x), blocks.get(y)
+        if bx is None or by is None or (bx.html, bx.downloads) != (by.html, by.downloads):
+            return False
+    keys = dict(zip(a, b))
+    return _BLOCK_KEY_RE.sub(lambda m: keys[m[0]], old) == new
 
 
 def _has_questions(note: Note) -> bool:
