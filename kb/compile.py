@@ -1,4 +1,4 @@
-"""The site compiler: vault + data -> the Markdown of every page, the link graph, the diagnostics.
+"""One build's stages wired: vault + data -> the Markdown of every page, the link graph, the diagnostics.
 
 Knows nothing of MkDocs. `Site` wires the passes, each over every note once, for the MkDocs
 adapter, `kb check` and `kb serve`:
