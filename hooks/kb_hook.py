@@ -9,6 +9,7 @@ from kb.mkdocs_adapter import KbAdapter
 
 _kb = KbAdapter()
 
+on_startup = _kb.on_startup
 on_config = _kb.on_config
 on_files = _kb.on_files
 on_env = _kb.on_env

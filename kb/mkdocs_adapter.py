@@ -37,6 +37,12 @@ class KbAdapter:
     def __init__(self) -> None:
         self.site: Site | None = None
         self.docs_prefix = ""       # the docs folder as messages show it ("notes/")
+        # A one-off build (`mkdocs build`, `kb build`): what the site's steps no longer need is
+        # dropped as the build goes (see _let_go). kb serve and `mkdocs serve` keep it all.
+        self.let_go = False
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self.let_go = command in ("build", "gh-deploy")
 
     # -- config -------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
@@ -112,6 +118,8 @@ class KbAdapter:
             asset = resources.files("kb") / "assets" / name
             if asset.is_file():
                 files.append(File.generated(config, f"assets/kb/{name}", content=asset.read_bytes()))
+        if self.let_go:
+            _let_go(site)
         return files
 
     # -- navigation: the hierarchy, in Dendron's order ------------------------
@@ -200,6 +208,8 @@ class KbAdapter:
                 items = page.toc.items
                 toc = items[0].children if len(items) == 1 and items[0].level == 1 else items
                 toc.extend(AnchorLink(html.escape(title), anchor, 2) for title, anchor in kb_page.sections)
+        if self.let_go:     # the page is drawn: its Markdown and furniture are not read again
+            self.site.pages.pop(fname, None)
         return context
 
     def on_post_build(self, config: MkDocsConfig) -> None:
@@ -219,6 +229,18 @@ def _level(config: MkDocsConfig) -> int:
     before `--strict` counts warnings, so a quiet strict build would pass a broken vault: there
     the problems go out as errors."""
     return logging.ERROR if config.strict and not log.isEnabledFor(logging.WARNING) else logging.WARNING
+
+
+def _let_go(site: Site) -> None:
+    """Every page of the site is drawn (Site renders them all): the notes' text and parse and
+    the prepared and expanded pages are not read again in a one-off build, whose pages MkDocs
+    goes on to convert. Dropped, their memory serves MkDocs' pages instead of adding to them."""
+    graph = site.graph
+    for fname in list(graph.prepared):
+        graph.forget(fname)
+    graph.prepared.clear()
+    for note in site.vault.notes.values():
+        note.let_go()
 
 
 def _fname(page: Page) -> str:

@@ -184,6 +184,13 @@ class Note:
     def __repr__(self) -> str:
         return f"Note({self.rel!r})"
 
+    def let_go(self) -> None:
+        """Drop the text and what was parsed from it (a one-off build does, once every page is
+        drawn): whatever is asked for later is read and parsed again."""
+        self._text = self._body = None
+        for name in ("doc", "tokens", "refs", "data_fences"):
+            self.__dict__.pop(name, None)
+
     # -- the text, read on demand for notes made from a summary ---------------
     @property
     def text(self) -> str:
