@@ -18,6 +18,7 @@ looks for by comparing with clean builds.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -296,9 +297,11 @@ class LiveGraph:
             parent = parent_of(fname)
             if parent is not None:
                 candidates.add(h.canon(parent))
+        around: set[str] = set()    # pages below a list or title that changed: their sidebars, breadcrumbs
         if rebuild:
             for root in self._changed_lists(old_h, h, set(new_notes) | ch.added | ch.removed | ch.kind_changed):
-                candidates |= _subtree(h, root)
+                candidates.add(root)
+                around |= _subtree(h, root)
         for fname, note in new_notes.items():
             if note is not None and _has_questions(note):
                 self.questions.add(fname)
@@ -306,16 +309,21 @@ class LiveGraph:
                 self.questions.discard(fname)
         candidates |= self.questions
         candidates = {h.canon(f) for f in candidates}
+        around -= candidates
 
-        # 8. Render the candidates; keep those whose output differs.
-        for fname in sorted(candidates):
+        # 8. Render the candidates; keep those whose output differs. A note below a changed list
+        # or title whose own text, title and lists are the same gets its breadcrumbs made again.
+        for fname in sorted(candidates | around):
             page = h.pages.get(fname)
             if page is None:
                 continue
-            new_page = site.renderer.render(fname)
+            old_page = old_pages.get(fname)
+            if fname in around and old_page is not None and _furniture_only(old_h, h, fname):
+                new_page = dataclasses.replace(old_page, before=site.renderer._breadcrumbs(fname))
+            else:
+                new_page = site.renderer.render(fname)
             site.pages[fname] = new_page
             nav = local_nav(h, fname, self.site_name)
-            old_page = old_pages.get(fname)
             old_nav = self.sidebar.get(fname)
             if (fname in ch.added or fname in ch.kind_changed or old_page is None or old_nav is None
                     or not _same_body(old_page, new_page)
@@ -375,6 +383,16 @@ def _shown(h: Hierarchy, page: Any) -> tuple | None:
     if page is None:
         return None
     return tuple((c, h.pages[c].title, h.pages[c].in_nav) for c in page.children)
+
+
+def _furniture_only(old: Hierarchy, new: Hierarchy, fname: str) -> bool:
+    """A note page that nothing changed but pages above it or beside them: the same note, kind,
+    title and list of children (names, titles, order), no link in its desc (rendered with the
+    title it names)."""
+    po, pn = old.pages.get(fname), new.pages.get(fname)
+    return (po is not None and pn is not None and pn.kind == po.kind == "note" and pn.note is po.note
+            and pn.title == po.title and "[[" not in (pn.note.desc or "")
+            and fname.split(".", 1)[0] not in ("tags", "user") and _shown(old, po) == _shown(new, pn))
 
 
 def _subtree(h: Hierarchy, root: str) -> set[str]:
