@@ -18,11 +18,17 @@ CommonMark. A change of bullet (`-`, `*`, `+`) or of ordered delimiter (`.`, `)`
 new list in CommonMark too, and a blank line ends a block quote (`> a`, blank, `> b` are two
 quotes); Python-Markdown would join both, so an empty HTML comment (`<!-- -->`, shown as
 nothing) goes between them. Block quotes at the top level have their content passed through
-the same rewriting (a list inside a quote). An HTML comment block is CommonMark's HTML block
-(type 2): from a line starting `<!--` to the first line holding `-->`, or to the end of its
-list item or quote; it is taken out whole into Python-Markdown's HTML stash, so that nothing in
-it (a fence, a blank line, a heading) is read as Markdown. Nothing else changes; fenced code
-outside lists is passed over whole.
+the same rewriting (a list inside a quote). Raw HTML blocks are CommonMark's (spec 0.31, 4.6):
+types 1-5 (`<pre`, `<script`, `<style`, `<textarea`; `<!--`; `<?`; `<!X`; `<![CDATA[`) from
+their start line to the first line holding their end, types 6 (a block tag: `<div`,
+`<details`...) and 7 (a line holding one lone tag, which cannot interrupt a paragraph) to a
+blank line, or to the end of their list item or quote; each is taken out whole into
+Python-Markdown's HTML stash, so that nothing in it (a fence, a blank line, a heading) is read
+as Markdown and Python-Markdown's own HTML rules (a `<div>` to its `</div>`) do not apply, and
+is never wrapped in a paragraph. What follows a blank line is Markdown again. md_in_html's
+block (a tag with a `markdown` attribute) is left to Python-Markdown to its closing tag. An ATX
+heading indented 1-3 spaces loses its indent (Python-Markdown reads it only at column 0).
+Nothing else changes; fenced code outside lists is passed over whole.
 """
 from __future__ import annotations
 
@@ -33,6 +39,7 @@ from typing import Callable
 from markdown import Markdown
 from markdown.extensions import Extension
 from markdown.extensions.footnotes import FootnoteExtension
+from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from xml.etree import ElementTree as etree
@@ -40,10 +47,37 @@ from xml.etree import ElementTree as etree
 _MARKER_RE = re.compile(r"(?P<ind> *)(?P<m>[-*+]|\d{1,9}[.)])(?P<sp> +|$)(?P<rest>.*)")
 _HR_RE = re.compile(r" {0,3}([-*_])(?: *\1){2,} *$")
 _FENCE_RE = re.compile(r"(?P<ind> *)(?P<f>`{3,}|~{3,})(?P<info>.*)")
-# Lines that start a block of their own: never the lazy continuation of a paragraph.
-_BLOCK_START_RE = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|>|<[A-Za-z/!?])")
+# Lines that start a block of their own: never the lazy continuation of a paragraph (an HTML
+# block that may interrupt one too: see _starts_block).
+_BLOCK_START_RE = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|>)")
+# A line that starts with a tag: what Python-Markdown reads as HTML (inside a `markdown` block).
+_TAG_START_RE = re.compile(r" {0,3}<[A-Za-z/!?]")
 _QUOTE_RE = re.compile(r" {0,3}> ?")
-_COMMENT_RE = re.compile(r" {0,3}<!--")
+_ATX_RE = re.compile(r" {0,3}#{1,6}(?:[ \t]|$)")
+
+# CommonMark's HTML blocks (spec 0.31, 4.6): what starts one (after up to 3 spaces), and for
+# types 1-5 what ends it (the line holding it); types 6 and 7 end before a blank line.
+_HTML_BLOCK_NAMES = (
+    "address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|details|"
+    "dialog|dir|div|dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|h[1-6]|head|header|"
+    "hr|html|iframe|legend|li|link|main|menu|menuitem|nav|noframes|ol|optgroup|option|p|param|"
+    "search|section|summary|table|tbody|td|tfoot|th|thead|title|tr|track|ul")
+_ATTRIBUTE = r"""(?:[ \t]+[A-Za-z_:][\w.:-]*(?:[ \t]*=[ \t]*(?:[^ \t"'=<>`\x00-\x1f]+|'[^']*'|"[^"]*"))?)"""
+_HTML_BLOCKS: tuple[tuple[re.Pattern, re.Pattern | None, str], ...] = (
+    (re.compile(r"<(?:script|pre|style|textarea)(?=[ \t>]|$)", re.I),
+     re.compile(r"</(?:script|pre|style|textarea)>", re.I), ""),
+    (re.compile(r"<!--"), re.compile(r"-->"), "-->"),
+    (re.compile(r"<\?"), re.compile(r"\?>"), "?>"),
+    (re.compile(r"<![A-Za-z]"), re.compile(r">"), ">"),
+    (re.compile(r"<!\[CDATA\["), re.compile(r"\]\]>"), "]]>"),
+    (re.compile(rf"</?(?:{_HTML_BLOCK_NAMES})(?=[ \t>]|/>|$)", re.I), None, ""),
+    # (a lone <pre>, <script>, <style>, <textarea> or its closing tag is none: the spec's rule)
+    (re.compile(rf"(?!</?(?i:script|pre|style|textarea)(?![A-Za-z0-9-]))"
+                rf"(?:<[A-Za-z][A-Za-z0-9-]*{_ATTRIBUTE}*[ \t]*/?>|</[A-Za-z][A-Za-z0-9-]*[ \t]*>)[ \t]*$"), None, ""),
+)
+_OPEN_TAG_RE = re.compile(r" {0,3}<([A-Za-z][A-Za-z0-9-]*)")
+# A tag with a `markdown` attribute: md_in_html's block, whose content Python-Markdown reads.
+_MARKDOWN_ATTR_RE = re.compile(rf" {{0,3}}<[A-Za-z][A-Za-z0-9-]*(?:{_ATTRIBUTE})*?[ \t]+markdown(?=[ \t=/>]|$)")
 _INTERRUPT_RE = re.compile(r" *(?:#{1,6}(?:[ \t]|$)|>)")
 # Between two lists (or two quotes) that Python-Markdown would join: a raw HTML block of its own.
 _SEPARATOR = "<!-- -->"
@@ -85,6 +119,23 @@ def _dedent(line: str, width: int) -> str:
     return line[min(width, len(line) - len(line.lstrip(" "))):]
 
 
+def _html_kind(text: str) -> int:
+    """The type (1-7) of CommonMark HTML block that the text starts, or 0."""
+    s = text.lstrip(" ")
+    if not s.startswith("<") or len(text) - len(s) > 3:
+        return 0
+    return next((k for k, (start, _, _) in enumerate(_HTML_BLOCKS, 1) if start.match(s)), 0)
+
+
+def _starts_block(line: str, tags: bool = False) -> bool:
+    """The line starts a block that ends a paragraph: a heading, a quote, or an HTML block of
+    types 1-6 (type 7 cannot interrupt a paragraph). With `tags` (inside md_in_html's block,
+    which Python-Markdown reads) any line starting with a tag, as Python-Markdown reads it."""
+    if _BLOCK_START_RE.match(line):
+        return True
+    return bool(_TAG_START_RE.match(line)) if tags else 0 < _html_kind(line) < 7
+
+
 def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None) -> list[str]:
     """`stash` keeps raw HTML out of Markdown's reach and answers the line that stands for it
     (Python-Markdown's HTML stash); without it, HTML comments are passed on as they are."""
@@ -93,6 +144,7 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None)
     fence: tuple[str, int, int] | None = None    # the open fence: its run, indent as written, indent now
     prev = "blank"        # what the last line was: blank, para (paragraph text), item (an item's first line), other
     quoted = False        # the last block at the top level was a block quote
+    region: list | None = None    # md_in_html's block (a tag with `markdown`): its name, how deep
     i = 0
     while i < len(lines):
         raw = lines[i]
@@ -132,6 +184,12 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None)
                 item.blank = True
             prev = "blank"
         ind = len(line) - len(line.lstrip(" "))
+        tags = region is not None      # inside md_in_html's block: its HTML is Python-Markdown's
+        if region is not None:
+            region[1] += (len(re.findall(rf"<{region[0]}(?=[\s/>]|$)", line, re.I))
+                          - len(re.findall(rf"</{region[0]}\s*>", line, re.I)))
+            if region[1] <= 0:
+                region = None
         if _QUOTE_RE.match(line) and (not stack or ind < stack[0].content):
             # A block quote at the top level (ending any list): its content rewritten as a
             # document of its own; a quote after a blank line is a new quote.
@@ -177,7 +235,7 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None)
             m = None                     # "2. x" inside a paragraph is text; an empty "-" under one too
             # Python-Markdown would still start a list at "2." in an item: backslashed, it is text.
             line = re.sub(r"^( *\d{1,9})([.)])", r"\1\\\2", line)
-        lazy = (m is None and prev in ("para", "item") and not _BLOCK_START_RE.match(line)
+        lazy = (m is None and prev in ("para", "item") and not _starts_block(line, tags)
                 and not _FENCE_RE.match(line) and not _HR_RE.match(line))
         # Close the items this line is not inside (a lazy continuation line stays in the paragraph).
         closed: list[_Item] = []
@@ -224,18 +282,36 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None)
             prev = "blank" if empty else "item"
             continue
         where = stack[-1].content if stack else 0
-        if m is None and 0 <= ind - where < 4 and _COMMENT_RE.match(line[where:]):
-            # An HTML comment block (CommonMark's HTML block of type 2): from its `<!--` line to
-            # the first line holding `-->` (that line whole), or to the end of its container.
+        kind = _html_kind(line[where:]) if m is None and 0 <= ind - where < 4 else 0
+        if kind == 7 and prev in ("para", "item"):
+            kind = 0                     # a lone tag cannot interrupt a paragraph: its text
+        if kind and tags and kind != 2:
+            kind = 0                     # inside md_in_html's block: Python-Markdown's HTML
+        if kind in (6, 7) and _MARKDOWN_ATTR_RE.match(line[where:]):
+            # md_in_html's block (`<div markdown>`): left to Python-Markdown, which reads its content
+            # as Markdown, to its closing tag; the HTML in it too.
+            name = _OPEN_TAG_RE.match(line[where:])[1]
+            depth = (len(re.findall(rf"<{name}(?=[\s/>]|$)", line, re.I))
+                     - len(re.findall(rf"</{name}\s*>", line, re.I)))
+            region = [name, depth] if depth > 0 else None
+            kind, tags = 0, True
+        if kind:
+            # CommonMark's HTML block: types 1-5 (<pre>, <script>, <style>, <textarea>; a comment;
+            # <?; <!X; CDATA) from their start line to the first line holding their end (that line
+            # whole); types 6 (a block tag) and 7 (a lone tag) to a blank line. Or to the end of the
+            # container (an item: a line indented less than its text; a quote: its end).
+            start, end, closer = _HTML_BLOCKS[kind - 1]
             block = [line[where:]]
-            closes = "-->" in block[0]
-            while not closes and i < len(lines):
+            closes = end is None or bool(end.search(block[0]))
+            while i < len(lines) and (end is None or not closes):
                 nxt = lines[i]
+                if end is None and not nxt.strip():
+                    break                # types 6 and 7: a blank line ends it
                 if stack and nxt.strip() and _indent(nxt) < where:
-                    break                # the item ends, and the comment with it
+                    break                # the item ends, and the block with it
                 i += 1
                 block.append(_dedent(nxt, where) if stack else nxt)
-                closes = "-->" in nxt
+                closes = end is None or bool(end.search(nxt))
             while not closes and len(block) > 1 and not block[-1].strip():
                 block.pop()              # blank lines before what ends the item are not in it
                 i -= 1
@@ -245,9 +321,12 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None)
                 prev = "other"
                 continue
             # Taken out whole as raw HTML, before fences and HTML blocks are looked for: nothing
-            # in it is Markdown (a fence, a blank line, a heading). One left open is closed at its
-            # end, so that it does not hide the rest of the page.
-            holder = stash("\n".join(block) + ("" if closes else "\n-->"))
+            # in it is Markdown (a fence, a blank line, a heading), and Python-Markdown's own HTML
+            # rules do not apply. One of types 1-5 left open is closed at its end, so that it does
+            # not hide the rest of the page.
+            if not closes:
+                closer = closer or f"</{_OPEN_TAG_RE.match(block[0])[1].lower()}>"
+            holder = stash("\n".join(block) + ("" if closes else "\n" + closer))
             if stack:
                 if closed and prev != "blank":
                     out.append("")       # after a nested list (or Python-Markdown reads it into that list)
@@ -257,7 +336,7 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None)
                 prev = "para"
             else:
                 if out and out[-1] != "":
-                    out.append("")       # a comment ends a paragraph or list (CommonMark)
+                    out.append("")       # it ends a paragraph or list (CommonMark)
                 out.extend([holder, ""])
                 prev = "blank"
             continue
@@ -289,7 +368,7 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None)
             else:
                 # (a quote or heading indented to the item's text, not past it, starts a block of its own)
                 own = text if extra < 4 else line
-                prev = "para" if not _BLOCK_START_RE.match(own) and not _HR_RE.match(own) else (
+                prev = "para" if not _starts_block(own, tags) and not _HR_RE.match(own) else (
                     "quote" if own.startswith(">") else "other")
             continue
         f = _FENCE_RE.match(line)
@@ -300,11 +379,13 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None)
             fence = (f["f"], ind, ind)
             prev = "other"
             continue
+        if 0 < ind < 4 and _ATX_RE.match(line):
+            line = line.lstrip(" ")      # an ATX heading indented 1-3 (CommonMark); Python-Markdown wants it at 0
         out.append(line)
         if ind >= 4 and prev == "blank":
             prev = "other"               # indented code
         else:
-            prev = "para" if not _BLOCK_START_RE.match(line) and not _HR_RE.match(line) else "other"
+            prev = "para" if not _starts_block(line, tags) and not _HR_RE.match(line) else "other"
     if fence is not None:        # unclosed: code to the end (CommonMark); Python-Markdown needs the line
         out.append(" " * fence[2] + fence[0])
     return out
@@ -313,10 +394,10 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None)
 def _lazy_in_quote(line: str, last: str) -> bool:
     """A line without `>` that goes on the paragraph a quote ends with: not a block of its own
     (a list item at the top level, a heading, a fence, a rule...) and after paragraph text."""
-    if not last.strip() or _FENCE_RE.match(last) or _BLOCK_START_RE.match(last) or _HR_RE.match(last):
+    if not last.strip() or _FENCE_RE.match(last) or _starts_block(last, True) or _HR_RE.match(last):
         return False
     ind = len(line) - len(line.lstrip(" "))
-    if _BLOCK_START_RE.match(line) or _FENCE_RE.match(line) or _HR_RE.match(line):
+    if _starts_block(line) or _FENCE_RE.match(line) or _HR_RE.match(line):
         return False
     m = _is_marker(line)
     return m is None or ind >= 4        # a marker here starts a list: the quote is not its container
@@ -330,8 +411,33 @@ def _may_interrupt(m: re.Match) -> bool:
 
 
 class _ListPreprocessor(Preprocessor):
+    def __init__(self, md: Markdown) -> None:
+        super().__init__(md)
+        self.holders: set[str] = set()     # the placeholders of the HTML blocks taken out
+
     def run(self, lines: list[str]) -> list[str]:
-        return normalize_lines(lines, self.md.htmlStash.store)
+        self.holders = set()
+        return normalize_lines(lines, self._stash)
+
+    def _stash(self, html: str) -> str:
+        holder = self.md.htmlStash.store(html)
+        self.holders.add(holder)
+        return holder
+
+
+class _HtmlBlocksUnwrapped(Postprocessor):
+    """An HTML block is no paragraph (CommonMark): Python-Markdown wraps a placeholder standing
+    alone in <p> unless its HTML starts with a block-level tag (`<img>`, `<a>`, `<span>` it
+    wraps). Runs before the stash is put back."""
+
+    def __init__(self, md: Markdown, pre: _ListPreprocessor) -> None:
+        super().__init__(md)
+        self.pre = pre
+
+    def run(self, text: str) -> str:
+        if not self.pre.holders:
+            return text
+        return re.sub(r"<p>\s*(\x02wzxhzdk:\d+\x03)\s*</p>", lambda m: m[1] if m[1] in self.pre.holders else m[0], text)
 
 
 class _UnreferencedFootnotes(Treeprocessor):
@@ -374,7 +480,9 @@ class CommonMarkLists(Extension):
     the footnotes' reordering, before their duplicate back-links)."""
 
     def extendMarkdown(self, md: Markdown) -> None:
-        md.preprocessors.register(_ListPreprocessor(md), "kb_commonmark_lists", 27)
+        pre = _ListPreprocessor(md)
+        md.preprocessors.register(pre, "kb_commonmark_lists", 27)
+        md.postprocessors.register(_HtmlBlocksUnwrapped(md, pre), "kb_html_blocks", 35)
         md.treeprocessors.register(_UnreferencedFootnotes(md), "kb_unreferenced_footnotes", 17)
         md.registerExtensions(["sane_lists"], {})
 

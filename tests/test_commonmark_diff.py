@@ -18,10 +18,10 @@ Excluded, with why:
   is not compared.
 - Inline raw HTML: Python-Markdown passes `<your_pod-ID>` through as a tag where CommonMark
   escapes it as text; an element left open that way closes with its parent in the comparison.
-- Notes holding raw HTML blocks other than comments, MkDocs syntax (admonitions `!!!`, `???`,
-  attribute lists `{: }`), or lines indented with tabs inside lists: they are not CommonMark
-  documents (HTML blocks follow other rules in Python-Markdown, which MkDocs sites rely on).
-  HTML comments are compared: they are CommonMark's HTML blocks in ours too.
+- Notes holding MkDocs syntax (admonitions `!!!`, `???`, attribute lists `{: }`, md_in_html's
+  `<div markdown>`, whose content is Markdown to its closing tag), or lines indented with tabs
+  inside lists: they are not CommonMark documents. Raw HTML blocks (all seven of CommonMark's
+  types, comments too) are compared: they are CommonMark's HTML blocks in ours too.
 - Where markdown-it-py departs from the CommonMark spec (SPEC_CASES below): the structure the
   spec's reference implementation, commonmark.js 0.31, gives is pinned, and ours must give it.
 - Setext headings (`Title` over `===`) and indented code directly after a paragraph:
@@ -46,7 +46,7 @@ CORPORA = {"dendron-site": SHARED / "dendron-site" / "vault", "dendron-handbook"
 
 _DENDRON_RE = re.compile(r"!?\[\[[^\[\]\n]+\]\]|\{\{\s*fm\.[^}]*\}\}|(?:^|(?<=[ \t(\[]))[#@][A-Za-z](?:[\w./]|-(?!->))*|(?<=[ \t])\^[A-Za-z0-9][\w-]*[ \t]*$|^\^[A-Za-z0-9][\w-]*[ \t]*$",
                          re.M)
-_NOT_COMMONMARK_RE = re.compile(r"^ {0,3}(?:<(?!!--)[A-Za-z/]|!!!|\?\?\?)|\{:|^\s*\t", re.M)
+_NOT_COMMONMARK_RE = re.compile(r"^ {0,3}(?:!!!|\?\?\?|<[A-Za-z][^>\n]*[ \t]markdown\b)|\{:|^\s*\t", re.M)
 _SETEXT_RE = re.compile(r"^\S.*\n {0,3}(?:=+|-+)[ \t]*$", re.M)
 
 
@@ -212,6 +212,32 @@ CASES = {
     "comment in an item, holding a blank line and a list": "- a\n  <!-- c\n\n  - x\n  -->\n- b\n",
     "comment in an item, holding a heading and a fence": "1. a\n   <!--\n   # H\n\n   ```\n   -->\n2. b\n   - c\n",
     "comment in a quote, holding a heading": "> a\n> <!-- b\n>\n> # c -->\n> d\n",
+    # HTML blocks (CommonMark 0.31, 4.6), one or more of each type: 1-5 end at the line holding
+    # their end, 6 (a block tag) and 7 (a lone tag) at a blank line; what follows is Markdown.
+    "pre block, text after its closing tag": "<pre>x</pre> *a*\n- b\n",
+    "pre block in an item, holding a blank line": "- a\n  <pre>\n\n  # x\n  </pre>\n- b\n",
+    "script block, text after its closing tag": "<script>x</script> *a*\n# H\n",
+    "style block, text after its closing tag": "<style>p{}</style> *x*\n# H\n",
+    "textarea block in an item, holding a list": "- a\n\n  <textarea>\n\n  - x\n  </textarea>\n- b\n",
+    "processing instruction in an item, holding a heading": "- a\n  <?php\n\n  # x\n  ?>\n- b\n",
+    "processing instruction, text after its end": "<?php echo 1; ?> *x*\n# H\n",
+    "declaration interrupting a paragraph": "para\n<!X\n\n# H\n>\n",
+    "declaration, a list after it": "<!DOCTYPE html> *x*\n- a\n",
+    "CDATA block holding a blank line": "<![CDATA[\n# x\n\n- y\n]]>\ntext\n",
+    "details block: Markdown after its blank line": "<details>\n  <summary>Click to expand!</summary>\n\n  ## Heading\n"
+                                                    "  1. A numbered\n  2. list\n     * With some\n     * Sub bullets\n"
+                                                    "</details>\n\nafter\n",
+    "block tag interrupting a paragraph": "para\n<div>\n*x*\n\n- y\n</div>\n",
+    "table cell holding Markdown between blank lines": "<table><tr><td>\n\n- x\n- y\n\n</td></tr></table>\n",
+    "iframe over several lines, a heading after it": "Intro\n\n<iframe\n  src=\"https://x.example\"\n></iframe>\n\n## H\n",
+    "block tag in an item, a nested list after it": "- a\n  <div>*x*</div>\n  - b\n",
+    "details in a quote": "> a\n> <div>\n> - b\n\n> <details>\n> <summary>s</summary>\n>\n> ## H\n> - a\n> </details>\n",
+    "lone image line": "<img src=\"x.png\" width=\"100\">\n\ntext\n",
+    "lone image line in a quote": "> <img src=\"x.png\">\n>\n> text\n",
+    "lone open tag, Markdown after the blank line": "<a href=\"x\">\n*bar*\n</a>\n\n- a\n",
+    "lone tags around Markdown": "<span>\n\n# x\n\n</span>\n",
+    "lone tag after a heading": "## H\n<img src=\"x.png\">\n\n- a\n",
+    "lone tag going on a paragraph": "para\n<img src=\"x\">\n# H\n- a\n<img src=\"y\">\n",
 }
 
 # Where markdown-it-py departs from the CommonMark spec: the source, and the block structure
@@ -247,6 +273,24 @@ def test_comment_content_is_not_markdown() -> None:
     assert html.count("<p>") == 3                       # Intro, after, end: nothing of the comments
     assert "<!-- c\n\n- x\n-->" in html and html.count("<li>") == 1   # left open: closed at its item's end
     assert html.rstrip().endswith("<p>end</p>")
+
+
+def test_html_blocks_are_raw_and_not_paragraphs() -> None:
+    html = ours("<img src=\"a.png\">\n\n- i\n\n  <img src=\"b.png\">\n\n  text\n\n> <a href=\"x\">\n> *y*\n")
+    assert '<img src="a.png">' in html and '<img src="b.png">' in html and "<a href=\"x\">\n*y*" in html
+    assert "<p><img" not in html and "<em>" not in html
+    # Types 1-5 left open end with their container or the note, closed there (as comments are).
+    assert ours("- <b>a</b>\n\n  <pre>\n  x\n- b\n").count("</pre>") == 1
+    assert ours("<textarea>\n\n# x\n").rstrip().endswith("# x\n</textarea>")
+
+
+def test_md_in_html_blocks_stay_markdown() -> None:
+    # mkdocs.yml's md_in_html: a block whose tag has `markdown` is read by Python-Markdown to its
+    # closing tag (content as Markdown, the HTML in it by its rules), not as CommonMark's HTML block.
+    html = ours('<div class="grid" markdown>\n**x**\n\n<div>\n\n# in\n\n</div>\n\n- a\n</div>\n\n<div>\n\n*z*\n</div>\n')
+    assert html.startswith('<div class="grid">\n<p><strong>x</strong></p>\n<div>\n\n# in\n\n</div>\n<ul>')
+    assert "markdown" not in html
+    assert html.endswith("</ul>\n</div>\n<div>\n<p><em>z</em></p>\n</div>")   # after it, CommonMark again
 
 
 def test_list_pass_leaves_code_untouched() -> None:
