@@ -8,6 +8,7 @@ The drawn blocks wait here for kb.pages to put them in place of their placeholde
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,7 @@ class Preparer:
         self.diagnostics: list[Diagnostic] = []     # the drawn blocks' problems
         self.data: Any = None       # the DataContext of a build (None without the data engine)
         self.linked: set[str] = set()   # notes the blocks drawn by the last `doc` show rows about
-        if data_check is None:
+        if data_check is None and self._data_used():
             self.data = self.data_context()
 
     def data_context(self) -> Any:
@@ -63,6 +64,17 @@ class Preparer:
         except ImportError:      # the data engine is optional for vaults without data/
             return None
         return DataContext(self.data_dir, self.root, lambda f: f in self.vault.notes, known_notes=self.vault.notes)
+
+    def _data_used(self) -> bool:
+        """Whether a note has a data block or data/ holds a file. If not, the data engine (and
+        pandas, tens of MB) is not imported until a block asks for it (a kb serve save)."""
+        try:
+            with os.scandir(self.data_dir) as entries:
+                if any(True for _ in entries):
+                    return True
+        except OSError:
+            pass
+        return any(note.data_fences for note in self.vault.notes.values())
 
     def doc(self, note: Note) -> Doc:
         """The note as its page starts from; `linked` says which notes its data blocks link."""
@@ -116,6 +128,8 @@ class Preparer:
             self.data_check.add(kind, fence.body, note.rel, body_line)
             self.blocks[key] = RenderedBlock(key, "", [])
             return key
+        if self.data is None:
+            self.data = self.data_context()
         if self.data is None:
             html_ = broken_html(f"{kind} block", "the data engine is not available")
             self.blocks[key] = RenderedBlock(key, html_, [])

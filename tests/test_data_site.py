@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.request
 from pathlib import Path
@@ -154,3 +155,23 @@ def test_a_block_repeated_on_several_pages(project: Path) -> None:
     assert "notes/fmt.one.md:10:17: error: table: format:" in proc.stderr, proc.stderr
     # ...and 4 lines further down in fmt.two, not where the first copy was.
     assert "notes/fmt.two.md:14:17: error: table: format:" in proc.stderr, proc.stderr
+
+
+def test_pandas_is_imported_only_where_data_is_used(tmp_path: Path) -> None:
+    """A vault with no data block and nothing in data/ builds without the data engine (pandas
+    alone is tens of MB); a block that comes later (a kb serve save) still gets it."""
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "notes" / "root.md").write_text(note("Home", "Words.\n"))
+    block_note = note("T", "```table\nsource: perf.csv\n```\n")
+    code = textwrap.dedent(f"""
+        import sys
+        from kb.compile import Site
+        from kb.vault import parse_note
+        site = Site({str(tmp_path)!r})
+        assert "pandas" not in sys.modules and site.data is None
+        site.prep.doc(parse_note({str(tmp_path / "notes" / "t.md")!r}, "notes/t.md", {block_note!r}))
+        (block,) = site.prep.blocks.values()
+        assert site.data is not None and "perf.csv" in block.html and "not available" not in block.html, block.html
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True)
