@@ -9,7 +9,8 @@ plain Markdown (nested folders, static tables) built with stock mkdocs-material
 (navigation.indexes + navigation.prune, the best stock set-up). Prints both build
 times (each the best of --runs builds, default 1), their ratio, the average page
 size and each build's peak memory: the peak RSS of the `mkdocs build` process (the
-highest of its --runs builds), read from the kernel when it exits (wait4). Neither
+highest of its --runs builds; MB of 2**20 bytes, as in the other benches), read from
+the kernel when it exits (wait4). Neither
 build starts processes of its own, so that is the build's whole peak. `--big-data`
 adds a 1,000,000-row CSV read by 200 table blocks. Figures, not pass/fail: nothing
 here is a timed test.
@@ -151,17 +152,17 @@ def main() -> int:
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="kb-bench-"))
     print(f"{'notes':>6} {'project s':>10} {'stock s':>9} {'ratio':>6} {'pages':>6} {'avg page KB (project)':>22} "
-          f"{'avg page KB (stock)':>20} {'peak MiB (project)':>19} {'peak MiB (stock)':>17}")
+          f"{'avg page KB (stock)':>20} {'peak MB (project)':>18} {'peak MB (stock)':>16}")
     for n in a.notes:
         r = compare(a.gen, n, tmp, a.runs)
         print(f"{r['notes']:>6} {r['ours']:>10.1f} {r['stock']:>9.1f} {r['ratio']:>6.2f} {r['pages_ours']:>6} "
               f"{r['size_ours'] / 1024:>22.1f} {r['size_stock'] / 1024:>20.1f} "
-              f"{r['rss_ours'] / 1024:>19.0f} {r['rss_stock'] / 1024:>17.0f}", flush=True)
+              f"{r['rss_ours'] / 1024:>18.0f} {r['rss_stock'] / 1024:>16.0f}", flush=True)
     if a.big_data:
         r = big_data(tmp)
         secs, peak = r["build"]
         print(f"\n1,000,000-row CSV ({r['csv_mb']:.0f} MB), {r['blocks']} table blocks: build {secs:.1f} s, "
-              f"peak RSS {peak / 1024:.0f} MiB")
+              f"peak RSS {peak / 1024:.0f} MB")
     if a.keep:
         print(f"projects kept in {tmp}")
     else:
