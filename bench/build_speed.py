@@ -10,10 +10,9 @@ plain Markdown (nested folders, static tables) built with stock mkdocs-material
 times (each the best of --runs builds, default 1), their ratio, the average page
 size and each build's peak memory: the peak RSS of the `mkdocs build` process (the
 highest of its --runs builds; MB of 2**20 bytes, as in the other benches), read from
-the kernel when it exits (wait4). Neither
-build starts processes of its own, so that is the build's whole peak. `--big-data`
-adds a 1,000,000-row CSV read by 200 table blocks. Figures, not pass/fail: nothing
-here is a timed test.
+the kernel when it exits (wait4). Neither build starts processes of its own, so that
+is the build's whole peak. `--big-data` adds a 1,000,000-row CSV read by 200 table
+blocks. Figures, not pass/fail: nothing here is a timed test.
 """
 from __future__ import annotations
 
