@@ -186,7 +186,10 @@ class Hierarchy:
         names._by_key = dict(self.names._by_key)
         new.clashes, new._nav_children, new._title_html = [], {}, {}
         new._made_with, new._variants = (tags, users), False
+        new.touched = set()     # the pages made again or gone (set at the end)
         own: set[str] = set()       # pages copied for the new hierarchy (the old one's stay as they were)
+        gone: set[str] = set()
+        reorder = False             # pages came, went or changed kind: their order is made again
 
         def mine(f: str) -> SitePage:
             if f not in own:
@@ -206,9 +209,11 @@ class Hierarchy:
                     return None
                 f = parent_of(f)
             if note is not None and page is not None:       # changed, or a stub that became a note
+                reorder = reorder or page.kind != "note"
                 p = mine(fname)
                 p.kind, p.note, p.title = "note", note, note.title
             elif note is not None:                          # new: under its parent, stubs made up to it
+                reorder = True
                 child = pages[fname] = SitePage(fname, "note", note, note.title)
                 own.add(fname)
                 names.add(fname)
@@ -223,6 +228,7 @@ class Hierarchy:
                     up.children.append(child.fname)
                     child = up
             elif page is not None and page.children:        # deleted, with pages below: a stub
+                reorder = True
                 p = mine(fname)
                 p.kind, p.note, p.title = "stub", None, "Home" if fname == ROOT else title_from_fname(fname)
             elif page is not None:                          # deleted: gone, and the stubs left empty above it
@@ -231,6 +237,7 @@ class Hierarchy:
                     parent = pages[f].parent
                     del pages[f]
                     own.discard(f)
+                    gone.add(f)
                     names._by_key.pop(f.lower(), None)
                     if parent is None:
                         return None     # the home page gone: no page left
@@ -279,6 +286,9 @@ class Hierarchy:
         for f in resort:
             if f in pages and len(pages[f].children) > 1:
                 mine(f).children.sort(key=lambda c: pages[c].sort_key())
+        new.touched = own | gone
+        if not (reorder or gone) and (tags, users) == self._made_with:
+            return new
         # The pages in the order a build makes them ("did you mean" takes the first of equals).
         base = sorted(f for f, p in pages.items() if p.kind == "note")
         base += [f for prefix, kind, names_ in (("tags.", "tag", tags), ("user.", "user", users))

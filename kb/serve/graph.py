@@ -26,7 +26,7 @@ from typing import Any, Iterable
 
 from ..compile import Site
 from ..hierarchy import Hierarchy, parent_of
-from ..linkgraph import LinkGraph
+from ..linkgraph import LinkGraph, id_is_segment
 from ..localnav import local_nav
 from ..names import name_key
 from ..pages import Page
@@ -44,6 +44,8 @@ class Changes:
     # same and only their furniture differs (breadcrumbs, lists, sidebar): (old, new) strings of their HTML
     nav_changed: bool = False                           # the hierarchy was rebuilt: prev/next, 404, sitemap
     ids_changed: bool = False                           # /notes/<id>/ redirects to write again
+    redirects: dict[str, str | None] = field(default_factory=dict)     # those ids: their note now (None: gone)
+    retitled: set[str] = field(default_factory=set)     # pages whose title changed (footers beside them show it)
     notes: list[Note] = field(default_factory=list)     # the notes read again (their problems to report)
 
 
@@ -57,6 +59,16 @@ def _card(n: Note | None) -> tuple | None:
 def _id_card(n: Note | None) -> tuple | None:
     """What the /notes/<id>/ redirects read of a note."""
     return None if n is None else (n.id, n.published)
+
+
+def _published(n: Note | None) -> Note | None:
+    return n if n is not None and n.published else None
+
+
+def _redirect_of(vault: Any, nid: str) -> str | None:
+    """The note /notes/<id>/ leads to (as Site.ids has it), None for none."""
+    notes = vault.by_id.get(nid)
+    return notes[0].fname if notes and notes[0].published and id_is_segment(nid) else None
 
 
 def _tag_facts(n: Note | None) -> tuple:
@@ -157,7 +169,9 @@ class LiveGraph:
         old_notes = {f: vault.notes.get(f) for f in new_notes}
         old_h = site.hierarchy
         old_pages = dict(site.pages)
-        old_ids = site.ids() if any(_id_card(old_notes[f]) != _id_card(n) for f, n in new_notes.items()) else None
+        ids = {n.id for n in [*old_notes.values(), *new_notes.values()] if n is not None and n.id} \
+            if any(_id_card(old_notes[f]) != _id_card(n) for f, n in new_notes.items()) else set()
+        old_ids = {nid: _redirect_of(vault, nid) for nid in ids}
 
         # Which notes' data blocks are drawn again.
         redraw: set[str] = set()
@@ -175,7 +189,7 @@ class LiveGraph:
 
         # 2. Pages whose expansion read a changed note: their anchors before the change.
         touched = {name_key(f) for f in new_notes}
-        expand_again = {f for f in new_notes if f in g.prepared} | (redraw & set(g.prepared))
+        expand_again = {f for f in set(new_notes) | redraw if f in g.prepared}
         for key in touched | {name_key(f) for f in redraw}:
             expand_again |= self.readers.get(key, set())
         wildcard = {f for f in self.wildcards if f in self.reads_of}
@@ -195,28 +209,24 @@ class LiveGraph:
                 vault.notes[fname] = note
         if any(old_notes[f] is None for f in new_notes):     # name order, as a full build reads them
             vault.notes = dict(sorted(vault.notes.items(), key=lambda kv: kv[0] + ".md"))
-        if any(_card(old_notes[f]) != _card(n) for f, n in new_notes.items()):
-            vault.by_id.clear()
-            for note in vault.notes.values():
-                if note.id:
-                    vault.by_id.setdefault(note.id, []).append(note)
-        else:
-            for fname, note in new_notes.items():
-                if note is not None and note.id:
-                    vault.by_id.setdefault(note.id, []).append(note)
-                    vault.by_id[note.id].sort(key=lambda n: n.fname + ".md")
-        published = vault.published
-        tags_changed = any(_tag_facts(old_notes[f]) != _tag_facts(n) or _card(old_notes[f]) != _card(n)
-                           for f, n in new_notes.items())
+        for fname, note in new_notes.items():      # each id's notes in name order, as a build lists them
+            if note is not None and note.id:
+                vault.by_id.setdefault(note.id, []).append(note)
+                vault.by_id[note.id].sort(key=lambda n: n.fname + ".md")
+        tags_changed = any(_tag_facts(_published(old_notes[f])) != _tag_facts(_published(n)) for f, n in new_notes.items())
         if tags_changed:
             g.retag()
         rebuild = tags_changed or any(_card(old_notes[f]) != _card(n) for f, n in new_notes.items())
+        touched: set[str] | None = set()    # pages the hierarchy's update made again (None: all)
         if rebuild:     # the pages that differ made again, or all of them where that is not simple
-            updated = g.hierarchy.updated(published, g.tagged, g.mentions, new_notes)
+            updated = g.hierarchy.updated({f: n for f, n in new_notes.items() if _published(n) is not None},
+                                          g.tagged, g.mentions, new_notes)
             if updated is None:
                 g.rebuild()
+                touched = None
             else:
                 g.hierarchy = updated
+                touched = updated.touched
             ch.nav_changed = True
         else:
             for fname, note in new_notes.items():
@@ -229,16 +239,21 @@ class LiveGraph:
             site.prep.data = site.prep.data_context()
 
         # Pages that came or went, or changed kind (a stub that became a note).
-        ch.added = set(h.pages) - set(old_h.pages)
-        ch.removed = set(old_h.pages) - set(h.pages)
-        ch.kind_changed = {f for f in set(h.pages) & set(old_h.pages) if h.pages[f].kind != old_h.pages[f].kind}
+        if touched is None:
+            ch.added = set(h.pages) - set(old_h.pages)
+            ch.removed = set(old_h.pages) - set(h.pages)
+            touched = set(h.pages) & set(old_h.pages)
+        else:
+            ch.added = {f for f in touched if f in h.pages and f not in old_h.pages}
+            ch.removed = {f for f in touched if f in old_h.pages and f not in h.pages}
+        ch.kind_changed = {f for f in touched if f in h.pages and f in old_h.pages and h.pages[f].kind != old_h.pages[f].kind}
         for f in ch.removed:
             site.pages.pop(f, None)
             self.sidebar.pop(f, None)
 
         # 4. Prepare again: {{fm.*}} and data blocks of changed notes and of notes whose CSVs changed.
         candidates: set[str] = set(ch.added) | ch.kind_changed
-        prepare = {f for f in new_notes if f in published} | (redraw & set(published))
+        prepare = {f for f in set(new_notes) | redraw if _published(vault.notes.get(f)) is not None}
         for fname in set(new_notes) | redraw:
             old_page = old_pages.get(fname)
             for b in old_page.blocks if old_page else ():
@@ -258,14 +273,14 @@ class LiveGraph:
             expand_again |= wildcard
         for key in {name_key(f) for f in ch.added | ch.removed}:
             expand_again |= self.readers.get(key, set())
-        expand_again = (expand_again | prepare) & set(g.prepared)     # new notes are prepared only now
+        expand_again = {f for f in expand_again | prepare if f in g.prepared}     # new notes are prepared only now
         for fname in expand_again | set(new_notes) | redraw:
             g.forget(fname)
         for fname in sorted(expand_again):
             self._expand(fname)
         for fname in sorted(expand_again | set(new_notes)):
             self._index_links(fname)
-        for fname in set(new_notes) - set(g.prepared):   # deleted or unpublished
+        for fname in [f for f in new_notes if f not in g.prepared]:   # deleted or unpublished
             for key in self.reads_of.pop(fname, ()):
                 self.readers.get(key, set()).discard(fname)
             self.wildcards.discard(fname)
@@ -318,6 +333,8 @@ class LiveGraph:
             if page is None:
                 continue
             old_page = old_pages.get(fname)
+            if old_h.pages.get(fname) is not None and old_h.pages[fname].title != page.title:
+                ch.retitled.add(fname)
             if fname in around and old_page is not None and _furniture_only(old_h, h, fname):
                 new_page = dataclasses.replace(old_page, before=site.renderer._breadcrumbs(fname))
             else:
@@ -336,7 +353,8 @@ class LiveGraph:
                 if pairs:
                     ch.patch[fname] = pairs
             self.sidebar[fname] = nav
-        ch.ids_changed = old_ids is not None and site.ids() != old_ids
+        ch.redirects = {nid: now for nid in ids if (now := _redirect_of(vault, nid)) != old_ids[nid]}
+        ch.ids_changed = bool(ch.redirects)
         return ch
 
     def _redrawn(self, redraw: set[str]) -> tuple[set[str], dict[str, tuple[Any, set[str]]]]:

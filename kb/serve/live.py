@@ -115,7 +115,7 @@ class LiveSite:
         self.capture: Capture
         self.graph: LiveGraph
         self.ids: dict[str, str] = {}
-        self.neighbours: dict[str, tuple] = {}
+        self._ordered: list[Page] | None = None     # the pages in previous/next order (the kb hook's)
         self.search_due = False     # pages were written, the search index not yet (finish)
         self.templates_due = False  # the hierarchy changed, 404.html and the sitemap not yet (finish)
         self._doc_files: list[File] | None = None   # the documentation pages, in the build's order
@@ -143,7 +143,7 @@ class LiveSite:
         self._index_head = _index_head(Path(config.site_dir) / "search" / "search_index.json") \
             if self._post_build_is_search_only() else None
         self.ids = adapter.site.ids()
-        self.neighbours = self._neighbours()
+        self._ordered = None
         # What the build made stays for the server's life: out of the collector's way, so that a
         # collection during an update does not walk the whole site (seconds at 10,000 notes).
         gc.collect()
@@ -178,13 +178,13 @@ class LiveSite:
         config, cap = self.config, self.capture
         files, h = cap.files, self.graph.site.hierarchy
         assert files is not None
-        if ch.removed or ch.kind_changed or ch.added:
-            self._doc_files = None
+        docs = self.documentation_pages()
         for fname in sorted(ch.removed | ch.kind_changed):
             file = files.get_file_from_path(f"{fname}.md")
             if file is None:
                 continue
             files.remove(file)
+            self._doc_files = docs = [f for f in docs if f is not file]
             cap.entries.pop(file.src_uri, None)
             if fname in ch.removed:
                 _unlink(Path(file.abs_dest_path))
@@ -195,16 +195,24 @@ class LiveSite:
                 file = File.generated(config, f"{fname}.md", content="")
             file.dest_uri, file.url = dest_of(fname), href_of(fname) or "./"
             files.append(file)
+            docs.append(file)
             Page(None, file, config)
         rerender = set(ch.rerender)
         doc_files = self.documentation_pages()
         if ch.nav_changed:
-            if not self._renav():
+            footers = self._renav()
+            if footers is None:
                 pages = [f.page for f in doc_files if f.page is not None]
+                before = {id(p): (p.previous_page, p.next_page) for p in pages}
                 config.plugins.on_nav(Navigation([], pages), config=config, files=files)
-            now = self._neighbours()
-            rerender |= {f for f, n in now.items() if self.neighbours.get(f) != n}
-            self.neighbours = now
+                footers = {p.file.src_uri[:-3] for p in pages if before.get(id(p)) != (p.previous_page, p.next_page)}
+                self._ordered = None
+            for fname in ch.retitled:       # the footers beside a page show its title
+                file = files.get_file_from_path(f"{fname}.md")
+                for q in (file.page.previous_page, file.page.next_page) if file is not None and file.page else ():
+                    if q is not None:
+                        footers.add(q.file.src_uri[:-3])
+            rerender |= footers
         patched = 0
         for fname, pairs in sorted(ch.patch.items()):
             if fname in rerender:
@@ -228,7 +236,7 @@ class LiveSite:
         self.search_due = self.search_due or bool(written or ch.removed)
         self.templates_due = self.templates_due or ch.nav_changed
         if ch.ids_changed:
-            self._write_redirects()
+            self._write_redirects(ch.redirects)
         if search:
             self.finish()
         return report
@@ -268,58 +276,56 @@ class LiveSite:
         finally:
             config._current_page = None
 
-    def _neighbours(self) -> dict[str, tuple]:
-        """Each page's previous and next page with their titles (its footer shows them)."""
-        h = self.graph.site.hierarchy
-        nav = self.capture.nav
-        if nav is None:
-            return {}
-        pages = h.pages
-
-        def card(q: Page) -> tuple[str, str]:
-            uri = q.file.src_uri
-            page = pages.get(uri[:-3])
-            return uri, page.title if page is not None else ""
-        cards = {id(p): card(p) for p in nav.pages}
-        out = {}
-        for p in nav.pages:
-            a, b = p.previous_page, p.next_page
-            out[p.file.src_uri[:-3]] = (None if a is None else cards.get(id(a)) or card(a),
-                                        None if b is None else cards.get(id(b)) or card(b))
-        return out
-
-    def _renav(self) -> bool:
+    def _renav(self) -> set[str] | None:
         """The kb hook's on_nav done in place (previous and next pages in the hierarchy's order),
         where it and this module's are the only on_nav steps and the top of the navigation (the
-        home page and its children) is the same pages as before. False: run on_nav."""
+        home page and its children) is the same pages as before: the pages whose previous or
+        next page changed. None: run on_nav."""
         plugins, cap = self.config.plugins, self.capture
         nav = cap.nav
         if nav is None:
-            return False
+            return None
         for method in plugins.events.get("nav", ()):
             owner = plugins.get(plugins._event_origins.get(method, ""))
             if owner is None or not (owner is cap or isinstance(getattr(owner, "_kb", None), KbAdapter)):
-                return False
+                return None
         h = self.graph.site.hierarchy
         if ROOT not in h.pages:
-            return False
+            return None
         every = [f.page for f in self.documentation_pages() if f.page is not None]
         by_fname = {p.file.src_uri[:-3]: p for p in every if p.file.src_uri.endswith(".md")}
         top = [by_fname[c] for c in h.pages[ROOT].children if c in by_fname]
         home = [by_fname[ROOT]] if ROOT in by_fname else []
         if len(home + top) != len(nav.items) or any(a is not b for a, b in zip(home + top, nav.items)):
-            return False
-        ordered = [by_fname[p.fname] for p in h.walk(ROOT) if p.fname in by_fname and p.in_nav]
-        seen = {id(p) for p in ordered}
-        rest = [p for p in every if id(p) not in seen]
-        for i, p in enumerate(ordered):
-            p.previous_page = ordered[i - 1] if i > 0 else None
-            p.next_page = ordered[i + 1] if i + 1 < len(ordered) else None
-        for p in rest:
-            p.previous_page = p.next_page = None
-        nav.pages = ordered + rest
+            return None
+        old = self._ordered if self._ordered is not None else [p for p in nav.pages if p.previous_page is not None or p.next_page is not None]
+        new = [by_fname[p.fname] for p in h.walk(ROOT) if p.fname in by_fname and p.in_nav]
+        # Only the span where the order differs (from the first page that differs to the last)
+        # has new neighbours; each page there is compared with what it had.
+        n, i = min(len(old), len(new)), 0
+        while i < n and old[i] is new[i]:
+            i += 1
+        j = 0
+        while j < n - i and old[-1 - j] is new[-1 - j]:
+            j += 1
+        lo = max(0, i - 1)
+        footers: set[str] = set()
+        still = {id(p) for p in new[lo:len(new) - j + 1]}
+        for p in old[lo:len(old) - j + 1]:
+            if id(p) not in still and (p.previous_page is not None or p.next_page is not None):
+                p.previous_page = p.next_page = None        # out of the order (nav_exclude) or gone
+                footers.add(p.file.src_uri[:-3])
+        for k in range(lo, min(len(new), len(new) - j + 1)):
+            p = new[k]
+            prev, nxt = new[k - 1] if k > 0 else None, new[k + 1] if k + 1 < len(new) else None
+            if p.previous_page is not prev or p.next_page is not nxt:
+                p.previous_page, p.next_page = prev, nxt
+                footers.add(p.file.src_uri[:-3])
+        seen = {id(p) for p in new}
+        nav.pages = new + [p for p in every if id(p) not in seen]
         nav.homepage = next((p for p in nav.pages if p.is_homepage), None)
-        return True
+        self._ordered = new
+        return footers
 
     def _patch(self, fname: str, pairs: list[tuple[str, str]], files: Files) -> bool:
         """A page whose body and title are unchanged: its furniture (breadcrumbs, lists after the
@@ -430,15 +436,16 @@ class LiveSite:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def _write_redirects(self) -> None:
-        ids = self.graph.site.ids()
-        for nid in set(self.ids) - set(ids):
-            _unlink(self.site_dir / "notes" / nid / "index.html")
-        for nid, fname in ids.items():
-            if self.ids.get(nid) != fname:
+    def _write_redirects(self, redirects: dict[str, str | None]) -> None:
+        """The /notes/<id>/ redirects of these ids: to their note now, or gone (None)."""
+        for nid, fname in sorted(redirects.items()):
+            if fname is None:
+                if self.ids.pop(nid, None) is not None:
+                    _unlink(self.site_dir / "notes" / nid / "index.html")
+            elif self.ids.get(nid) != fname:
                 utils.write_file(_redirect_html(nid, fname).encode("utf-8"),
                                  str(self.site_dir / "notes" / nid / "index.html"))
-        self.ids = ids
+                self.ids[nid] = fname
 
     def _write_downloads(self, fname: str) -> None:
         page = self.graph.site.pages.get(fname)
