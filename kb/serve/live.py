@@ -116,6 +116,7 @@ class LiveSite:
         self.graph: LiveGraph
         self.ids: dict[str, str] = {}
         self._ordered: list[Page] | None = None     # the pages in previous/next order (the kb hook's)
+        self._nav_kept = True       # the last change to the hierarchy kept the top of the navigation
         self.search_due = False     # pages were written, the search index not yet (finish)
         self.templates_due = False  # the hierarchy changed, 404.html and the sitemap not yet (finish)
         self._doc_files: list[File] | None = None   # the documentation pages, in the build's order
@@ -201,6 +202,7 @@ class LiveSite:
         doc_files = self.documentation_pages()
         if ch.nav_changed:
             footers = self._renav()
+            self._nav_kept = footers is not None
             if footers is None:
                 pages = [f.page for f in doc_files if f.page is not None]
                 before = {id(p): (p.previous_page, p.next_page) for p in pages}
@@ -234,7 +236,11 @@ class LiveSite:
         written = [f for f, _ in pages]
         report.pages, report.removed = len(written) + patched, len(ch.removed)
         self.search_due = self.search_due or bool(written or ch.removed)
-        self.templates_due = self.templates_due or ch.nav_changed
+        # 404.html shows the top of the navigation, the sitemap every page: after a save that
+        # changed neither (a note retitled or reordered below the top), they stay as they are.
+        top = {ROOT} | set(h.pages[ROOT].children if ROOT in h.pages else ())
+        self.templates_due = self.templates_due or ch.nav_changed and bool(
+            ch.added or ch.removed or ch.kind_changed or not self._nav_kept or (set(ch.retitled) | set(ch.rerender)) & top)
         if ch.ids_changed:
             self._write_redirects(ch.redirects)
         if search:
