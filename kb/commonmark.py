@@ -25,7 +25,9 @@ their start line to the first line holding their end, types 6 (a block tag: `<di
 blank line, or to the end of their list item or quote; each is taken out whole into
 Python-Markdown's HTML stash, so that nothing in it (a fence, a blank line, a heading) is read
 as Markdown and Python-Markdown's own HTML rules (a `<div>` to its `</div>`) do not apply, and
-is never wrapped in a paragraph. What follows a blank line is Markdown again. md_in_html's
+is never wrapped in a paragraph. What follows a blank line is Markdown again. A tag that
+Python-Markdown alone reads as a block (`<video>`...) starting a paragraph line is stashed on its
+own, so that it stays in the paragraph, as in CommonMark. md_in_html's
 block (a tag with a `markdown` attribute) is left to Python-Markdown to its closing tag. An ATX
 heading indented 1-3 spaces loses its indent (Python-Markdown reads it only at column 0).
 Nothing else changes; fenced code outside lists is passed over whole.
@@ -76,6 +78,9 @@ _HTML_BLOCKS: tuple[tuple[re.Pattern, re.Pattern | None, str], ...] = (
                 rf"(?:<[A-Za-z][A-Za-z0-9-]*{_ATTRIBUTE}*[ \t]*/?>|</[A-Za-z][A-Za-z0-9-]*[ \t]*>)[ \t]*$"), None, ""),
 )
 _OPEN_TAG_RE = re.compile(r" {0,3}<([A-Za-z][A-Za-z0-9-]*)")
+# Tags that Python-Markdown reads as a block of raw HTML at a line's start, CommonMark not.
+_PM_BLOCK_TAG_RE = re.compile(rf" {{0,3}}(</?(?i:canvas|group|hgroup|map|math|noscript|object|output|progress|video)"
+                              rf"(?:{_ATTRIBUTE}*[ \t]*/?>|[ \t]*>))")
 # A tag with a `markdown` attribute: md_in_html's block, whose content Python-Markdown reads.
 _MARKDOWN_ATTR_RE = re.compile(rf" {{0,3}}<[A-Za-z][A-Za-z0-9-]*(?:{_ATTRIBUTE})*?[ \t]+markdown(?=[ \t=/>]|$)")
 _INTERRUPT_RE = re.compile(r" *(?:#{1,6}(?:[ \t]|$)|>)")
@@ -136,9 +141,11 @@ def _starts_block(line: str, tags: bool = False) -> bool:
     return bool(_TAG_START_RE.match(line)) if tags else 0 < _html_kind(line) < 7
 
 
-def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None) -> list[str]:
-    """`stash` keeps raw HTML out of Markdown's reach and answers the line that stands for it
-    (Python-Markdown's HTML stash); without it, HTML comments are passed on as they are."""
+def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None,
+                    inline: Callable[[str], str] | None = None) -> list[str]:
+    """`stash` keeps raw HTML blocks out of Markdown's reach and answers the line that stands for
+    each (Python-Markdown's HTML stash), `inline` the same for a tag inside a paragraph; without
+    them, HTML blocks are passed on as they are."""
     out: list[str] = []
     stack: list[_Item] = []
     fence: tuple[str, int, int] | None = None    # the open fence: its run, indent as written, indent now
@@ -212,7 +219,7 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None)
                 else:
                     break
                 i += 1
-            out.extend(("> " + x) if x else ">" for x in normalize_lines(inner, stash))
+            out.extend(("> " + x) if x else ">" for x in normalize_lines(inner, stash, inline))
             if i < len(lines) and lines[i].strip():
                 out.append("")           # what follows is not in the quote: Python-Markdown would take it in
             quoted = True
@@ -381,6 +388,10 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None)
             continue
         if 0 < ind < 4 and _ATX_RE.match(line):
             line = line.lstrip(" ")      # an ATX heading indented 1-3 (CommonMark); Python-Markdown wants it at 0
+        elif inline is not None and not tags and (t := _PM_BLOCK_TAG_RE.match(line)):
+            # A tag that Python-Markdown takes for a block of raw HTML at a line's start (`<video>`),
+            # which CommonMark reads as a paragraph's text: taken out on its own, it stays in it.
+            line = line[:t.start(1)] + inline(t[1]) + line[t.end(1):]
         out.append(line)
         if ind >= 4 and prev == "blank":
             prev = "other"               # indented code
@@ -417,7 +428,7 @@ class _ListPreprocessor(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         self.holders = set()
-        return normalize_lines(lines, self._stash)
+        return normalize_lines(lines, self._stash, self.md.htmlStash.store)
 
     def _stash(self, html: str) -> str:
         holder = self.md.htmlStash.store(html)

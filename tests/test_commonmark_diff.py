@@ -238,6 +238,9 @@ CASES = {
     "lone tags around Markdown": "<span>\n\n# x\n\n</span>\n",
     "lone tag after a heading": "## H\n<img src=\"x.png\">\n\n- a\n",
     "lone tag going on a paragraph": "para\n<img src=\"x\">\n# H\n- a\n<img src=\"y\">\n",
+    # Tags Python-Markdown takes for a block at a line's start, which CommonMark does not
+    "noscript starting a paragraph": "<noscript>no</noscript>\n- a\n",
+    "lone video tag going on a paragraph": "para\n<video src=\"x\">\n# H\n",
 }
 
 # Where markdown-it-py departs from the CommonMark spec: the source, and the block structure
@@ -279,6 +282,8 @@ def test_html_blocks_are_raw_and_not_paragraphs() -> None:
     html = ours("<img src=\"a.png\">\n\n- i\n\n  <img src=\"b.png\">\n\n  text\n\n> <a href=\"x\">\n> *y*\n")
     assert '<img src="a.png">' in html and '<img src="b.png">' in html and "<a href=\"x\">\n*y*" in html
     assert "<p><img" not in html and "<em>" not in html
+    # A tag that is no HTML block starts a paragraph, even one Python-Markdown takes for a block.
+    assert ours('<video src="x"></video> *a*\n') == '<p><video src="x"></video> <em>a</em></p>'
     # Types 1-5 left open end with their container or the note, closed there (as comments are).
     assert ours("- <b>a</b>\n\n  <pre>\n  x\n- b\n").count("</pre>") == 1
     assert ours("<textarea>\n\n# x\n").rstrip().endswith("# x\n</textarea>")
