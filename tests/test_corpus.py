@@ -172,3 +172,20 @@ def test_vault_images_resolve_from_their_pages(corpus_build, request):
                 wrong.append(f"{url}: {src} (in the vault, not found from the page)")
     assert wrong == []
     assert resolved >= _least(request, "images")
+
+
+def test_raw_html_blocks_read_as_commonmark(corpus_build, request):
+    """Raw HTML ends at a blank line and Markdown follows (CommonMark's HTML blocks): the heading
+    and list that dendron.topic.markdown writes between <details> and </details> render as a
+    heading and a list, and an <iframe> over several lines is passed on whole, in no paragraph."""
+    if request.node.callspec.params["corpus_build"] != "dendron-site":
+        pytest.skip("the notes looked at are in the dendron-site corpus")
+    project, _ = corpus_build
+    page = (project / "site" / "dendron" / "topic" / "markdown" / "index.html").read_text(encoding="utf-8")
+    m = re.search(r"<p>This is how it looks</p>\s*<details>(.*?)</details>", page, re.S)
+    assert m, "the folded section is missing"
+    assert '<h2 id="heading">' in m[1] and "<ol>\n<li>A numbered</li>" in m[1] and "<li>With some</li>" in m[1]
+    assert "## Heading" not in m[1] and "1. A numbered" not in m[1]
+    page = (project / "site" / "community" / "events" / "greenhouse" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'\n<iframe\n  src="https://lu\.ma/[^"]+"\n(?:  .*\n)+></iframe>\n', page)
+    assert "<p><iframe" not in page
