@@ -116,6 +116,8 @@ class LiveSite:
         self.graph: LiveGraph
         self.ids: dict[str, str] = {}
         self._ordered: list[Page] | None = None     # the pages in previous/next order (the kb hook's)
+        self._by_fname: dict[str, Page] | None = None   # the notes' pages (kept with the documentation pages)
+        self._unnamed: list[Page] = []
         self._nav_kept = True       # the last change to the hierarchy kept the top of the navigation
         self.search_due = False     # pages were written, the search index not yet (finish)
         self.templates_due = False  # the hierarchy changed, 404.html and the sitemap not yet (finish)
@@ -144,7 +146,7 @@ class LiveSite:
         self._index_head = _index_head(Path(config.site_dir) / "search" / "search_index.json") \
             if self._post_build_is_search_only() else None
         self.ids = adapter.site.ids()
-        self._ordered = None
+        self._ordered = self._by_fname = None
         # What the build made stays for the server's life: out of the collector's way, so that a
         # collection during an update does not walk the whole site (seconds at 10,000 notes).
         gc.collect()
@@ -186,6 +188,8 @@ class LiveSite:
                 continue
             files.remove(file)
             self._doc_files = docs = [f for f in docs if f is not file]
+            if self._by_fname is not None:
+                self._by_fname.pop(fname, None)
             cap.entries.pop(file.src_uri, None)
             if fname in ch.removed:
                 _unlink(Path(file.abs_dest_path))
@@ -197,7 +201,9 @@ class LiveSite:
             file.dest_uri, file.url = dest_of(fname), href_of(fname) or "./"
             files.append(file)
             docs.append(file)
-            Page(None, file, config)
+            page = Page(None, file, config)
+            if self._by_fname is not None:
+                self._by_fname[fname] = page
         rerender = set(ch.rerender)
         doc_files = self.documentation_pages()
         if ch.nav_changed:
@@ -298,8 +304,11 @@ class LiveSite:
         h = self.graph.site.hierarchy
         if ROOT not in h.pages:
             return None
-        every = [f.page for f in self.documentation_pages() if f.page is not None]
-        by_fname = {p.file.src_uri[:-3]: p for p in every if p.file.src_uri.endswith(".md")}
+        if self._by_fname is None:
+            every = [f.page for f in self.documentation_pages() if f.page is not None]
+            self._by_fname = {p.file.src_uri[:-3]: p for p in every if p.file.src_uri.endswith(".md")}
+            self._unnamed = [p for p in every if not p.file.src_uri.endswith(".md")]
+        by_fname = self._by_fname
         top = [by_fname[c] for c in h.pages[ROOT].children if c in by_fname]
         home = [by_fname[ROOT]] if ROOT in by_fname else []
         if len(home + top) != len(nav.items) or any(a is not b for a, b in zip(home + top, nav.items)):
@@ -327,9 +336,8 @@ class LiveSite:
             if p.previous_page is not prev or p.next_page is not nxt:
                 p.previous_page, p.next_page = prev, nxt
                 footers.add(p.file.src_uri[:-3])
-        seen = {id(p) for p in new}
-        nav.pages = new + [p for p in every if id(p) not in seen]
-        nav.homepage = next((p for p in nav.pages if p.is_homepage), None)
+        seen = set(map(id, new))    # the home page is the same (the top of the navigation is)
+        nav.pages = new + [p for p in by_fname.values() if id(p) not in seen] + self._unnamed
         self._ordered = new
         return footers
 
