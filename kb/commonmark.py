@@ -142,10 +142,12 @@ def _starts_block(line: str, tags: bool = False) -> bool:
 
 
 def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None,
-                    inline: Callable[[str], str] | None = None) -> list[str]:
+                    inline: Callable[[str], str] | None = None,
+                    record: tuple[set[int], list[int]] | None = None) -> list[str]:
     """`stash` keeps raw HTML blocks out of Markdown's reach and answers the line that stands for
     each (Python-Markdown's HTML stash), `inline` the same for a tag inside a paragraph; without
-    them, HTML blocks are passed on as they are."""
+    them, HTML blocks are passed on as they are. `record` gathers the numbers of the lines in
+    HTML blocks at the top level, and of the top level's ATX headings indented 1-3 spaces."""
     out: list[str] = []
     stack: list[_Item] = []
     fence: tuple[str, int, int] | None = None    # the open fence: its run, indent as written, indent now
@@ -303,6 +305,7 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None,
             region = [name, depth] if depth > 0 else None
             kind, tags = 0, True
         if kind:
+            first = i - 1
             # CommonMark's HTML block: types 1-5 (<pre>, <script>, <style>, <textarea>; a comment;
             # <?; <!X; CDATA) from their start line to the first line holding their end (that line
             # whole); types 6 (a block tag) and 7 (a lone tag) to a blank line. Or to the end of the
@@ -322,6 +325,8 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None,
             while not closes and len(block) > 1 and not block[-1].strip():
                 block.pop()              # blank lines before what ends the item are not in it
                 i -= 1
+            if record is not None and not stack:
+                record[0].update(range(first, i))
             if stash is None:            # passed on as written (moved with its item)
                 col = stack[-1].new if stack else 0
                 out.extend((" " * col + x) if x.strip() else "" for x in block)
@@ -388,6 +393,8 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None,
             continue
         if 0 < ind < 4 and _ATX_RE.match(line):
             line = line.lstrip(" ")      # an ATX heading indented 1-3 (CommonMark); Python-Markdown wants it at 0
+            if record is not None:
+                record[1].append(i - 1)
         elif inline is not None and not tags and (t := _PM_BLOCK_TAG_RE.match(line)):
             # A tag that Python-Markdown takes for a block of raw HTML at a line's start (`<video>`),
             # which CommonMark reads as a paragraph's text: taken out on its own, it stays in it.
@@ -400,6 +407,15 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None,
     if fence is not None:        # unclosed: code to the end (CommonMark); Python-Markdown needs the line
         out.append(" " * fence[2] + fence[0])
     return out
+
+
+def top_level_blocks(text: str) -> tuple[set[int], list[int]]:
+    """The numbers of the lines of `text` (0 the first) in raw HTML blocks at the top level, and
+    of its ATX headings indented 1-3 spaces at the top level: what a scan for headings that
+    reads `#` at a line's start must leave out (its text is HTML) and take in (a heading)."""
+    record: tuple[set[int], list[int]] = (set(), [])
+    normalize_lines(text.split("\n"), lambda html: "", None, record)
+    return record
 
 
 def _lazy_in_quote(line: str, last: str) -> bool:

@@ -124,6 +124,26 @@ def heading_lines(text: str, searched: str, in_code: Callable[[int], bool] | Non
     return found
 
 
+# Lines where CommonMark's blocks decide what is a heading: a raw HTML block (a `#` line in it
+# is its text, not a heading) and an ATX heading indented 1-3 spaces (a heading at the top level).
+_BLOCKS_MATTER_RE = re.compile(r"^(?: {0,3}<[A-Za-z!?/]| {1,3}#{1,6}(?:[ \t]|$))", re.M)
+
+
+def commonmark_blocks(text: str, found: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The (line number, line) pairs that may be headings, as the page renders the text (see
+    kb.commonmark): less those in raw HTML blocks, with the top level's indented ATX headings."""
+    if not _BLOCKS_MATTER_RE.search(text):
+        return found
+    from .commonmark import top_level_blocks
+    html, indented = top_level_blocks(text)
+    if not html and not indented:
+        return found
+    lines = text.split("\n")
+    out = [(i, line) for i, line in found if i not in html] + [(i, lines[i].lstrip(" ")) for i in indented]
+    out.sort(key=lambda pair: pair[0])
+    return out
+
+
 class Doc:
     """A Markdown text with its structure computed once: lines, code, headings, blocks."""
 
@@ -153,8 +173,8 @@ class Doc:
             return []
         plain = self.plain
         if plain is not None:       # code only in fences: look for headings where it is not
-            return headings_at(heading_lines(self.text, plain[0]))
-        return headings_at(heading_lines(self.text, self.text, self.index.in_code))
+            return headings_at(commonmark_blocks(self.text, heading_lines(self.text, plain[0])))
+        return headings_at(commonmark_blocks(self.text, heading_lines(self.text, self.text, self.index.in_code)))
 
     @cached
     def blocks(self) -> dict[str, int]:

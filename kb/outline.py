@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from itertools import repeat
 
-from .headings import Heading, heading_lines, headings_at
+from .headings import Heading, commonmark_blocks, heading_lines, headings_at
 from .syntax import _TAG_AT_START_RE, _TAG_FAST_RE, _WIKI_FAST_RE, WIKI_RE, Fence, plain_prose
 
 # The scanner's syntax that plain_prose leaves in: frontmatter variables, users, block anchors.
@@ -39,5 +39,5 @@ def outline(body: str, data_kinds: tuple[str, ...]) -> Outline | None:
         refs = [("embed" if bang else "link", inner.strip()) for bang, inner in WIKI_RE.findall(prose)]
     else:
         refs = list(zip(repeat("link"), map(str.strip, _WIKI_FAST_RE.findall(prose))))
-    heads = headings_at(heading_lines(body, prose)) if "#" in prose else []
+    heads = headings_at(commonmark_blocks(body, heading_lines(body, prose))) if "#" in prose else []
     return refs, heads, {}, data

@@ -298,6 +298,20 @@ def test_md_in_html_blocks_stay_markdown() -> None:
     assert html.endswith("</ul>\n</div>\n<div>\n<p><em>z</em></p>\n</div>")   # after it, CommonMark again
 
 
+@pytest.mark.parametrize("text", [
+    '<img src="x.png">\n## Text of the image block\n\n## Real\n',
+    "<details>\n<summary>s</summary>\n\n  ## Inside, indented\n</details>\n",
+    "Text\n   ### Indented three\n<div>\n# In the div\n</div>\n\n- a\n  # In an item\n",
+    "<pre>\n# pre\n\n# still pre\n</pre>\n# After\n",
+], ids=["lone tag", "details", "indented, div, item", "pre"])
+def test_kb_finds_the_headings_the_page_shows(text: str) -> None:
+    # What `[[note#heading]]` may point at: kb's headings are the page's (none in raw HTML, an
+    # indented ATX heading at the top level one); headings in list items are not linked to.
+    from kb.headings import Doc
+    ids = re.findall(r'<h[1-6] id="([^"]+)"', ours(text))
+    assert [h.slug for h in Doc(text).headings] == [i for i in ids if i != "in-an-item"]
+
+
 def test_list_pass_leaves_code_untouched() -> None:
     from kb.commonmark import normalize_lists
     text = "```\n- a\n  - b\n```\n\n    - indented code\n"
