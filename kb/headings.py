@@ -126,13 +126,19 @@ def heading_lines(text: str, searched: str, in_code: Callable[[int], bool] | Non
 
 # Lines where CommonMark's blocks decide what is a heading: a raw HTML block (a `#` line in it
 # is its text, not a heading) and an ATX heading indented 1-3 spaces (a heading at the top level).
-_BLOCKS_MATTER_RE = re.compile(r"^(?: {0,3}<[A-Za-z!?/]| {1,3}#{1,6}(?:[ \t]|$))", re.M)
+# (Comments are code to the heading scan already.)
+_TAG_LINE_RE = re.compile(r"\n {0,3}<(?!!--)[A-Za-z!?/]")
+_INDENTED_HEADING_RE = re.compile(r"\n {1,3}#{1,6}(?:[ \t\n]|$)")
 
 
 def commonmark_blocks(text: str, found: list[tuple[int, str]]) -> list[tuple[int, str]]:
     """The (line number, line) pairs that may be headings, as the page renders the text (see
     kb.commonmark): less those in raw HTML blocks, with the top level's indented ATX headings."""
-    if not _BLOCKS_MATTER_RE.search(text):
+    before = False      # a line starting with a tag before the last heading: an HTML block may hold it
+    if found and "<" in text:
+        m = _TAG_LINE_RE.search("\n" + text)
+        before = m is not None and text.count("\n", 0, m.start()) < found[-1][0]
+    if not before and not (" #" in text and _INDENTED_HEADING_RE.search("\n" + text)):
         return found
     from .commonmark import top_level_blocks
     html, indented = top_level_blocks(text)
