@@ -124,3 +124,29 @@ def test_furniture_is_in_the_toc_but_not_in_search(site: Build) -> None:
     assert not any(d["title"] in ("Backlinks", "Children") for d in index["docs"])
     text = " ".join(d["text"] for d in docs)
     assert "Getting started" not in text and "T4" not in text            # backlink and child titles
+
+
+def test_search_index_tuned_entry_by_entry_as_when_read_whole(tmp_path) -> None:
+    """kb.search rewrites the index one entry at a time; the bytes are those of reading it whole,
+    and an index not laid out as Material writes it is read whole (or left, if not an index)."""
+    from kb.search import tune_index
+
+    names = {"a/": "a &amp; b", "": "home"}
+    material = ('{"config":{"lang":["en"],"fields":{"title":{"boost":1000.0}}},"docs":[{"location":"",'
+                '"title":"Home","text":"é"},{"location":"a/","title":"A","text":""},{"location":"a/#x"},3]}')
+    spaced = ' { "docs" : [ {"location":"a/"} , {"location":"b/"} ] , "x" : NaN } \n'
+    for text, ok in ((material, True), (spaced, True), ('{"docs":[1],"docs":[{"location":"a/"}]}', True),
+                     ('{"docs":[{"location":"a/"},]}', False), ('{"docs":{}}', False), ("[]", False)):
+        path = tmp_path / "search_index.json"
+        path.write_text(text, encoding="utf-8")
+        assert tune_index(path, names) is ok, text
+        if not ok:
+            assert path.read_text(encoding="utf-8") == text
+            continue
+        data = json.loads(text)
+        data.setdefault("config", {}).setdefault("fields", {}).setdefault("names", {"boost": 1e4})
+        for doc in data["docs"]:
+            if isinstance(doc, dict) and doc.get("location") in names:
+                doc["names"] = names[doc["location"]]
+        assert path.read_text(encoding="utf-8") == json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        assert [p.name for p in tmp_path.iterdir()] == ["search_index.json"]
