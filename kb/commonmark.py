@@ -30,6 +30,8 @@ Python-Markdown alone reads as a block (`<video>`...) starting a paragraph line 
 own, so that it stays in the paragraph, as in CommonMark. md_in_html's
 block (a tag with a `markdown` attribute) is left to Python-Markdown to its closing tag. An ATX
 heading indented 1-3 spaces loses its indent (Python-Markdown reads it only at column 0).
+A fence opens whatever its info string holds, as in CommonMark: where pymdownx.superfences
+would not read it (`md foo.md`), the first word stays the language and the rest is dropped.
 Nothing else changes; fenced code outside lists is passed over whole.
 """
 from __future__ import annotations
@@ -49,6 +51,19 @@ from xml.etree import ElementTree as etree
 _MARKER_RE = re.compile(r"(?P<ind> *)(?P<m>[-*+]|\d{1,9}[.)])(?P<sp> +|$)(?P<rest>.*)")
 _HR_RE = re.compile(r" {0,3}([-*_])(?: *\1){2,} *$")
 _FENCE_RE = re.compile(r"(?P<ind> *)(?P<f>`{3,}|~{3,})(?P<info>.*)")
+# A fence's opening line as pymdownx.superfences reads it (its RE_NESTED_FENCE_START): a
+# language, then `{attributes}` or `key="value"` options, or what it does not recognise.
+_SF_FENCE_RE = re.compile(r"""(?x)
+    (?:`{3,}|~{3,})
+    (?:[ \t]*\.?(?P<lang>[\w#.+-]+)(?=[\t ]|$))?
+    (?:[ \t]*(\{(?P<attrs>[^\n]*)\})
+       | (?P<options>(?:(?:[ \t]*[a-zA-Z][a-zA-Z0-9_]*(?:=(?P<quot>"|').*?(?P=quot))?)(?=[\t ]|$))+)
+       | (?P<other>(?:(?:[ \t]*[^\s]+)(?=[\t ]|$))+)
+    )?[ \t]*$""")
+_SF_OPTION_RE = re.compile(r"""(?P<key>[a-zA-Z][a-zA-Z0-9_]*)(?:=(?P<quot>"|')(?P<value>.*?)(?P=quot))?""")
+# The options superfences' highlighting takes, and what their values must look like.
+_SF_OPTIONS = {"hl_lines": re.compile(r"\d+(?:-\d+)?(?:[ \t]+\d+(?:-\d+)?)*$"),
+               "linenums": re.compile(r"\d+"), "title": None, "title_mode": None}
 # Lines that start a block of their own: never the lazy continuation of a paragraph (an HTML
 # block that may interrupt one too: see _starts_block).
 _BLOCK_START_RE = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|>)")
@@ -374,7 +389,8 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None,
                 continue
             out.append(" " * col + text)
             f = _FENCE_RE.match(line)
-            if f is not None and ind - top.content < 4:
+            if f is not None and ind - top.content < 4 and not (f["f"][0] == "`" and "`" in f["info"]):
+                out[-1] = " " * col + f["f"] + fence_info(f["f"], f["info"])
                 fence = (f["f"], ind, col)
                 prev = "other"
             else:
@@ -387,7 +403,7 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None,
         if f is not None and ind < 4 and not (f["f"][0] == "`" and "`" in f["info"]):
             if prev == "para":
                 out.append("")           # a fence interrupts a paragraph (CommonMark); Python-Markdown needs the blank
-            out.append(line)
+            out.append(line[:f.start("info")] + fence_info(f["f"], f["info"]))
             fence = (f["f"], ind, ind)
             prev = "other"
             continue
@@ -407,6 +423,33 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None,
     if fence is not None:        # unclosed: code to the end (CommonMark); Python-Markdown needs the line
         out.append(" " * fence[2] + fence[0])
     return out
+
+
+def fence_info(run: str, info: str) -> str:
+    """A fence's info string as written after its run, made one that pymdownx.superfences opens
+    a fence with. CommonMark opens a fence whatever the info string holds (its first word is the
+    language); superfences only where it reads as a language and its own options (`title="x"`,
+    `hl_lines="1 2"`, `linenums="1"`, `{.lang #id}`), and otherwise shows the fence as text (a
+    stray heading where the code holds a `#` line). Options superfences reads are kept (a bare
+    `linenums` is `linenums="1"`); anything else is dropped, leaving the first word as the
+    language (where it is one superfences takes: `md` of `md foo.md`)."""
+    m = _SF_FENCE_RE.match(run + info)
+    if m is not None and not m["other"]:
+        if m["options"] is None:
+            return info                  # a language alone, or attributes
+        fixed = info
+        for o in _SF_OPTION_RE.finditer(m["options"]):
+            key, value = o["key"], o["value"]
+            if key == "linenums" and value is None:
+                fixed = fixed.replace(o[0], 'linenums="1"', 1)
+                continue
+            check = _SF_OPTIONS.get(key, False)
+            if check is False or value is None or (check is not None and not check.match(value)):
+                break
+        else:
+            return fixed
+    word = info.split(None, 1)[0] if info.strip() else ""
+    return " " + word if re.fullmatch(r"\.?[\w#.+-]+", word) else ""
 
 
 def top_level_blocks(text: str) -> tuple[set[int], list[int]]:

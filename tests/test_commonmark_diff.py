@@ -24,7 +24,7 @@ Excluded, with why:
   types, comments too) are compared: they are CommonMark's HTML blocks in ours too.
 - Where markdown-it-py departs from the CommonMark spec (SPEC_CASES below): the structure the
   spec's reference implementation, commonmark.js 0.31, gives is pinned, and ours must give it.
-- Setext headings (`Title` over `===`) and indented code directly after a paragraph:
+- Setext headings (`Title` over `===`, outside fenced code) and indented code directly after a paragraph:
   Python-Markdown's own rules, not touched by the list pass.
 """
 from __future__ import annotations
@@ -149,8 +149,15 @@ def _body(text: str) -> str:
     return _DENDRON_RE.sub("dendronref", text)
 
 
+def _outside_code(body: str) -> str:
+    """The body with the lines of its fenced code blocks blanked (a `---` in code is no underline)."""
+    from kb.syntax import code_line_mask
+    lines = body.split("\n")
+    return "\n".join("" if code else line for line, code in zip(lines, code_line_mask(lines)))
+
+
 def comparable(body: str) -> bool:
-    return not _NOT_COMMONMARK_RE.search(body) and not _SETEXT_RE.search(body)
+    return not _NOT_COMMONMARK_RE.search(body) and not _SETEXT_RE.search(_outside_code(body))
 
 
 def differs(body: str) -> tuple[str, str] | None:
@@ -178,6 +185,7 @@ CASES = {
     "footnotes": "Text[^1] and more[^n].\n\n[^1]: First with dendronref.\n[^n]: Second.\n",
     "rule is not a list": "- a\n\n* * *\n\n- b\n",
     "table": "| a | b |\n|---|---|\n| 1 | 2 |\n",
+    "fence with a file name after its language": "```md foo.md\n# x\n```\n- a\n  ~~~py more words\n  # y\n  ~~~\n",
     "fence holding list markers": "```\n- a\n  - b\n```\n- c\n",
     "bullet change starts a new list": "- a\n- b\n* c\n+ d\n",
     "nested bullet change": "- x\n  - a\n  * b\n- y\n",

@@ -19,6 +19,10 @@ NOTES = {
                 id="src", title="Src"),
     "emb": note("![[src#^i2]]\n![[src#^p1:#^i3]]\n![[src#intro,1:#next]]\n", id="emb", title="Emb"),
     "pair": note("![[src#^p1]]\n![[src#^i3]]\n", id="pair", title="Pair"),
+    # Fences whose info string holds more than superfences' options: fences all the same (CommonMark).
+    "fences": note("Text.\n\n```md foo.md\n# not a heading\n```\n\n```js title=\"x.js\"\nlet a = 1;\n```\n\n"
+                   "``` weird {info\n## nor this\n```\n\n- item\n\n  ~~~py extra words\n  # comment\n  ~~~\n",
+                   id="fences", title="Fences"),
 }
 CRLF = "---\r\nid: crlf\r\ntitle: Crlf\r\n---\r\n\r\nA paragraph. ^paragraph-1\r\n\r\n- x\r\n  - y\r\n"
 
@@ -93,3 +97,14 @@ def test_crlf_block_anchor_makes_an_id(site: Build) -> None:
     assert "^paragraph-1" not in page.article.text()
     assert "^paragraph-1" in page.ids()
     assert _lists(page.article) == ["ul[li[ul[li]]]"]
+
+
+def test_a_fence_with_more_than_a_language_in_its_info_string_is_a_fence(site: Build) -> None:
+    art = site.page("fences/").article
+    blocks = art.find_all("pre")
+    assert len(blocks) == 4, art.text()
+    assert [b.text().strip() for b in blocks] == ["# not a heading", "let a = 1;", "## nor this", "# comment"]
+    headings = [h.text().strip() for t in ("h1", "h2") for h in art.find_all(t)]
+    assert not [h for h in headings if "heading" in h or "nor this" in h], headings
+    assert "```" not in art.text() and "~~~" not in art.text()
+    assert "x.js" in art.text()            # superfences' own title option still read
