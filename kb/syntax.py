@@ -71,7 +71,8 @@ class Fence(NamedTuple):
 # Line patterns start with a literal '\n' and run over "\n" + text: the regex engine then jumps
 # from newline to newline in C, where '^' with re.M would try every character (5x slower).
 # A match at offset q of the padded text is the line that starts at offset q of the text.
-_FENCE_LINE_RE = re.compile(r"\n([ \t]*)(`{3,}|~{3,})([^\n]*)")
+# (a backtick in a backtick fence's info string makes the line no fence: CommonMark)
+_FENCE_LINE_RE = re.compile(r"\n([ \t]*)(`{3,}(?![^\n]*`)|~{3,})([^\n]*)")
 HEADING_LINE_RE = re.compile(r"\n#{1,6}[ \t]")
 
 

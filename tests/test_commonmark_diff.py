@@ -311,7 +311,8 @@ def test_md_in_html_blocks_stay_markdown() -> None:
     "<details>\n<summary>s</summary>\n\n  ## Inside, indented\n</details>\n",
     "Text\n   ### Indented three\n<div>\n# In the div\n</div>\n\n- a\n  # In an item\n",
     "<pre>\n# pre\n\n# still pre\n</pre>\n# After\n",
-], ids=["lone tag", "details", "indented, div, item", "pre"])
+    "```md foo.md\n# code\n```\n# After\n\n```a`b\n# Shown\n",
+], ids=["lone tag", "details", "indented, div, item", "pre", "fence info strings"])
 def test_kb_finds_the_headings_the_page_shows(text: str) -> None:
     # What `[[note#heading]]` may point at: kb's headings are the page's (none in raw HTML, an
     # indented ATX heading at the top level one); headings in list items are not linked to.
