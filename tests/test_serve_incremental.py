@@ -206,7 +206,7 @@ def random_edit(rng: random.Random, project: Path, step: int) -> tuple[str, set[
     path = rng.choice(files)
     text = path.read_text()
     kind = rng.choice(["text", "link", "broken-link", "title", "heading", "tags", "desc", "embed", "order",
-                       "new", "new-deep", "delete", "rename", "csv", "links-yml", "unpublish"])
+                       "new", "new-deep", "delete", "rename", "csv", "links-yml", "unpublish", "exclude"])
     gone: set[str] = set()
     if kind == "text":
         path.write_text(text + f"\nMore {rng.choice(WORDS)} {step}.\n")
@@ -246,6 +246,8 @@ def random_edit(rng: random.Random, project: Path, step: int) -> tuple[str, set[
         (project / "data" / "links.yml").write_text(f"Chip:\n  c{rng.randint(1, 3)}: {rng.choice(names)}\n")
     elif kind == "unpublish":
         path.write_text(_fm_set(text, "published", rng.choice(["false", "true"])))
+    elif kind == "exclude":     # out of the sidebar and of previous/next, or back
+        path.write_text(_fm_set(text, "nav_exclude", rng.choice(["true", "false"])))
     return kind, gone
 
 

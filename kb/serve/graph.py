@@ -92,6 +92,9 @@ class LiveGraph:
         self.csvs_of: dict[str, set[str]] = {}
         self.wildcards: set[str] = set()    # pages with a wildcard embed (they list children)
         self.questions = {f for f, n in site.vault.notes.items() if _has_questions(n)}
+        # Each table block text as last drawn (kb.data.render keeps them per DataContext): a data
+        # save compares the tables drawn again with these.
+        self._tables: dict[tuple, Any] = dict(getattr(site.prep.data, "drawn", None) or {})
         for fname in self.graph.prepared:   # the build expanded every page, recording what it read
             self._index_reads(fname)
             self._index_links(fname)
@@ -267,6 +270,7 @@ class LiveGraph:
         for fname in new_notes:
             if fname not in prepare:
                 self._index_csvs(fname, False)
+        self._tables.update(getattr(site.prep.data, "drawn", None) or {})    # the tables as drawn now
 
         # 5. Expand again; a page whose headings or block ids changed is news to pages linking to it.
         if rebuild:
@@ -365,10 +369,23 @@ class LiveGraph:
         g, prep = self.graph, self.site.prep
         changed: set[str] = set()
         drawn: dict[str, tuple[Any, set[str]]] = {}
+        tables = getattr(prep.data, "drawn", None)      # (kind, text, download) -> a table drawn now
+        same: dict[tuple, bool] = {}    # block texts drawn now as before
+
+        def known_same(key: tuple) -> bool:
+            if key not in same and tables is not None and key in tables:
+                same[key] = self._tables.get(key) == tables[key]
+            return same.get(key, False)
+
         for fname in sorted(redraw):
             old, note = g.prepared.get(fname), g.vault.notes.get(fname)
             if old is None or note is None:
                 changed.add(fname)
+                continue
+            # Tables alone, each text drawn the same as before on another page: the same page,
+            # without drawing it (a table's HTML is the same on every page; see kb.data.render).
+            fences = [(f.info.split(" ")[0], f.body) for f in note.data_fences]
+            if fences and all(k == QUESTIONS_KIND or (k == "table" and known_same((k, b, None))) for k, b in fences):
                 continue
             doc = prep.doc(note)
             linked = set(prep.linked)
