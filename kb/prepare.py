@@ -31,9 +31,13 @@ _placeholder_ids = itertools.count(1)
 def md_text(text: str) -> str:
     """Text that Markdown shows literally, in link brackets, a heading or a paragraph: its
     syntax backslashed ('{' too: attr_list would read `{: onclick=...}` as attributes), '&'
-    and '<' as entities (Python-Markdown does not unescape a backslashed '<'), so no value
-    becomes HTML, a link or an attribute."""
-    return re.sub(r"([\\\[\]*_`{}])", r"\\\1", text.replace("&", "&amp;").replace("<", "&lt;"))
+    and '<' as entities (Python-Markdown does not unescape a backslashed '<'), and quotes too
+    (`&quot;`, `&#39;`: a value written into an HTML attribute stays inside its quotes), so no
+    value becomes HTML, a link or an attribute. A reader sees the same characters."""
+    if "&" in text or "<" in text or '"' in text or "'" in text:
+        text = (text.replace("&", "&amp;").replace("<", "&lt;")
+                .replace('"', "&quot;").replace("'", "&#39;"))
+    return re.sub(r"([\\\[\]*_`{}])", r"\\\1", text)
 
 
 @dataclass

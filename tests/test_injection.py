@@ -57,12 +57,15 @@ def hostile_project(dest: Path) -> Path:
                      "## A &lt;img src=x onerror=alert(11)&gt; heading?\n\n"
                      "## \\<img src=x onerror=alert(12)\\> escaped?\n\n"
                      "## {{fm.custom}}\n\n"
+                     "## Quoted {{fm.quoted}}\n\n"
+                     "<div title=\"{{fm.title}}\" data-x='{{fm.title}}'>In a raw block</div>\n\n"
+                     "A <span title=\"{{fm.quoted}}\" data-y='{{fm.title}}'>span</span> in a paragraph.\n\n"
                      "#tagged and @someone, and a link to [[other]].\n",
                      id=_yaml("evilid"), title=_yaml(HOSTILE), desc=_yaml(f"{IMG} [x]({JS}) {{{{fm.custom}}}} [[root]]"),
                      tags=json.dumps([IMG, "<b>bold", "x\" onclick=\"alert(13)"]),
                      aliases=json.dumps([HOSTILE]), custom=_yaml(f"{TAG} [click]({JS}) <{JS}>"),
                      nested=json.dumps({"key": IMG}), description=_yaml(HOSTILE), author=_yaml(HOSTILE),
-                     subtitle=_yaml(HOSTILE)),
+                     subtitle=_yaml(HOSTILE), quoted=_yaml("Tom's \"best\" x='1' & co")),
         # Keys Material reads from page.meta: a template of its choosing and where it sends the reader.
         "redirector": note("Material would make this a redirect page.\n", id="redirector", title="Redirector",
                            template="redirect.html", location=_yaml("javascript:alert(15)")),
@@ -273,6 +276,13 @@ def test_frontmatter_values_in_the_body_are_text(hostile: Build) -> None:
     body = visible(evil.article)
     assert f"{TAG} [click]({JS}) <{JS}> and {HOSTILE} and {IMG}." in body      # {{fm.KEY}}, nested keys too
     assert evil.article.find("h2", id="titlescriptalerttscript-clickjavascriptalert3-javascriptalert3") is not None
+    # Quotes in a value are entities where it lands: shown as written, the same heading id,
+    # and inside an HTML attribute's quotes (the title's `"' onmouseover=...` stays its text).
+    assert visible(evil.article.find("h2", id="quoted-toms-best-x1-co")) == "Quoted Tom's \"best\" x='1' & co"
+    div = next(d for d in evil.article.find_all("div") if d.text().strip() == "In a raw block")
+    assert div.attrs["title"] == HOSTILE and div.attrs["data-x"] == HOSTILE
+    span = evil.article.find("span", title="Tom's \"best\" x='1' & co")
+    assert span is not None and span.attrs["data-y"] == HOSTILE and span.text() == "span"
     assert [a for a in evil.article.find_all("a") if JS in a.attrs.get("href", "")] == []
     # Keys Material would read from page.meta (description, author, template, location) are not its.
     assert evil.tree.find("meta", name="description") is None and evil.tree.find("meta", name="author") is None
