@@ -3,6 +3,7 @@
 `mkdocs serve` (the project's hook, every page rebuilt) on the same generated vault.
 
     python bench/serve_speed.py [--notes 1000 10000] [--saves 20] [--stock-saves 20 3] [--gen PATH]
+                                [--servers kb mkdocs]
 
 For each size, the shared generator writes a vault; each server is started on it and sent
 the same saves, in turn: a note's text, a new link (timed until the link's target lists it
@@ -176,6 +177,8 @@ def main() -> int:
     ap.add_argument("--stock-saves", type=int, nargs="+", default=[20, 3],
                     help="saves sent to mkdocs serve, per size (the last one repeats)")
     ap.add_argument("--gen", type=Path, default=DEFAULT_GEN)
+    ap.add_argument("--servers", nargs="+", choices=["kb", "mkdocs"], default=["kb", "mkdocs"],
+                    help="which servers to time (kb serve alone skips minutes of stock rebuilds at 10,000 notes)")
     a = ap.parse_args()
     if not a.gen.is_file():
         print(f"generator not found: {a.gen} (pass --gen PATH)", file=sys.stderr)
@@ -194,6 +197,8 @@ def main() -> int:
             print(f"  kb check --no-cache: {secs:.2f} s, peak RSS {check_mb:.0f} MB", flush=True)
             for name, cmd, count in (("kb serve", [str(BIN / "kb"), "serve", "-a"], a.saves),
                                      ("mkdocs serve", [str(BIN / "mkdocs"), "serve", "--livereload", "-a"], stock_n)):
+                if name.split()[0] not in a.servers:
+                    continue
                 work = tmp / f"served-{name.split()[0]}-{n}"
                 shutil.copytree(project, work)
                 port = free_port()
