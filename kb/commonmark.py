@@ -162,7 +162,8 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None,
     """`stash` keeps raw HTML blocks out of Markdown's reach and answers the line that stands for
     each (Python-Markdown's HTML stash), `inline` the same for a tag inside a paragraph; without
     them, HTML blocks are passed on as they are. `record` gathers the numbers of the lines in
-    HTML blocks at the top level, and of the top level's ATX headings indented 1-3 spaces."""
+    HTML blocks at the top level and in list items, and of the top level's ATX headings
+    indented 1-3 spaces."""
     out: list[str] = []
     stack: list[_Item] = []
     fence: tuple[str, int, int] | None = None    # the open fence: its run, indent as written, indent now
@@ -340,7 +341,7 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None,
             while not closes and len(block) > 1 and not block[-1].strip():
                 block.pop()              # blank lines before what ends the item are not in it
                 i -= 1
-            if record is not None and not stack:
+            if record is not None:
                 record[0].update(range(first, i))
             if stash is None:            # passed on as written (moved with its item)
                 col = stack[-1].new if stack else 0
@@ -453,9 +454,10 @@ def fence_info(run: str, info: str) -> str:
 
 
 def top_level_blocks(text: str) -> tuple[set[int], list[int]]:
-    """The numbers of the lines of `text` (0 the first) in raw HTML blocks at the top level, and
-    of its ATX headings indented 1-3 spaces at the top level: what a scan for headings that
-    reads `#` at a line's start must leave out (its text is HTML) and take in (a heading)."""
+    """The numbers of the lines of `text` (0 the first) in raw HTML blocks at the top level and
+    in list items, and of its ATX headings indented 1-3 spaces at the top level: what a scan
+    for headings that reads `#` at a line's start must leave out (its text is HTML) and take
+    in (a heading), and where a wikilink is no link."""
     record: tuple[set[int], list[int]] = (set(), [])
     normalize_lines(text.split("\n"), lambda html: "", None, record)
     return record

@@ -13,7 +13,7 @@ from __future__ import annotations
 from itertools import repeat
 
 from .headings import Heading, commonmark_blocks, heading_lines, headings_at
-from .syntax import _TAG_AT_START_RE, _TAG_FAST_RE, _WIKI_FAST_RE, WIKI_RE, Fence, plain_prose
+from .syntax import _HTML_LINE_RE, _TAG_AT_START_RE, _TAG_FAST_RE, _WIKI_FAST_RE, WIKI_RE, Fence, plain_prose
 
 # The scanner's syntax that plain_prose leaves in: frontmatter variables, users, block anchors.
 _OTHER = ("{{", "@", "^")
@@ -35,6 +35,8 @@ def outline(body: str, data_kinds: tuple[str, ...]) -> Outline | None:
     prose, data = plain
     if "[[" not in prose:
         refs: list[tuple[str, str]] = []
+    elif "<" in prose and _HTML_LINE_RE.search(prose):
+        return None             # raw HTML, where a wikilink is no link: the scanner's
     elif "![[" in prose:
         refs = [("embed" if bang else "link", inner.strip()) for bang, inner in WIKI_RE.findall(prose)]
     else:

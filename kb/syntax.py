@@ -422,10 +422,26 @@ def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "use
             sorted_ = False
     if not sorted_:
         found.sort(key=_START)
+    if found and "<" in body and _HTML_LINE_RE.search(body):
+        html = raw_html_lines(body)
+        if html:
+            found = [t for t in found if t.kind == "fmvar" or t.line not in html]
     return found
 
 
 _START = itemgetter(1)      # Token.start
+# A line starting with a tag (not a comment: that is code to the scan already), which may open
+# a raw HTML block.
+_HTML_LINE_RE = re.compile(r"^[ \t]*<(?!!--)[A-Za-z!?/]", re.M)
+
+
+def raw_html_lines(body: str) -> set[int]:
+    """The numbers (0 the first) of the lines of raw HTML blocks, as the page reads them
+    (kb.commonmark, CommonMark's rules: at the top level and in list items). Nothing in them is
+    Markdown: Dendron's preview shows a wikilink, embed, #tag or @user there as written, so the
+    scan leaves them (a `{{fm.KEY}}` there is still its value)."""
+    from .commonmark import top_level_blocks
+    return top_level_blocks(body)[0]
 
 
 # What the tag scan asks of a line, found once per line (a line holding thousands of tags

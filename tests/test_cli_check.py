@@ -155,6 +155,18 @@ def test_nothing_in_code_is_checked(proj: Path) -> None:
     assert check(proj).returncode == 0
 
 
+def test_a_wikilink_in_a_raw_html_block_is_text_not_a_link(proj: Path) -> None:
+    # The page shows it as written (no link), as Dendron's preview does: nothing to check.
+    # After the blank line that ends the block it is a link again, and checked.
+    write_note(proj, "x.html", "<div class=\"box\">\nSee [[no.such]] and ![[no.such]]\n</div>\n\n"
+                               "- item\n  <details>\n  [[no.such]]\n  </details>\n\n"
+                               "After it [[no.such.two]].\n")
+    r = check(proj)
+    assert r.returncode == 1
+    (line,) = lines_of(r)
+    assert line.startswith(f'notes/x.html.md:{BODY + 9}:10: error: no note named "no.such.two"'), line
+
+
 # -- through the data engine --------------------------------------------------------------------
 def test_table_with_unknown_column(proj: Path) -> None:
     write_note(proj, "x.table", "Intro.\n\n```table\nsource: bench.csv\ncolumns: [GPU, Thruput]\n```\n")

@@ -19,6 +19,10 @@ NOTES = {
                 id="src", title="Src"),
     "emb": note("![[src#^i2]]\n![[src#^p1:#^i3]]\n![[src#intro,1:#next]]\n", id="emb", title="Emb"),
     "pair": note("![[src#^p1]]\n![[src#^i3]]\n", id="pair", title="Pair"),
+    # A raw HTML block is no Markdown: a wikilink, tag or embed in it shows as written, as in
+    # Dendron's preview (a missing note there no broken link); after its blank line, a link.
+    "rawhtml": note("<div class=\"box\">\nSee [[lists]], [[no.such.note]], #tagged and ![[src]]\n</div>\n\n"
+                    "After it, [[lists]].\n", id="rawhtml", title="Raw HTML"),
     # Fences whose info string holds more than superfences' options: fences all the same (CommonMark).
     "fences": note("Text.\n\n```md foo.md\n# not a heading\n```\n\n```js title=\"x.js\"\nlet a = 1;\n```\n\n"
                    "``` weird {info\n## nor this\n```\n\n- item\n\n  ~~~py extra words\n  # comment\n  ~~~\n",
@@ -108,3 +112,13 @@ def test_a_fence_with_more_than_a_language_in_its_info_string_is_a_fence(site: B
     assert not [h for h in headings if "heading" in h or "nor this" in h], headings
     assert "```" not in art.text() and "~~~" not in art.text()
     assert "x.js" in art.text()            # superfences' own title option still read
+
+
+def test_a_wikilink_in_a_raw_html_block_shows_as_written(site: Build) -> None:
+    art = site.page("rawhtml/").article
+    box = art.find("div", cls="box")
+    assert box is not None
+    assert " ".join(box.text().split()) == "See [[lists]], [[no.such.note]], #tagged and ![[src]]"
+    assert not box.find_all("a") and "](" not in box.text()
+    assert ("Lists", "../lists/") in art.links()           # after the block's blank line: a link
+    assert not art.find_all(cls="kb-broken")
