@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from .diagnostics import Diagnostic
 from .embeds import broken_html
 from .headings import Doc
-from .syntax import FMVAR_RE, Fence, scan
+from .syntax import _HTML_LINE_RE, FMVAR_RE, Fence, in_tag, raw_html_lines, scan
 from .vault import QUESTIONS_KIND, Note, Vault
 
 if TYPE_CHECKING:       # the build draws blocks; only `kb check` validates them (and forks for it)
@@ -109,18 +109,24 @@ class Preparer:
         """{{fm.KEY}} replaced by the value as text: `literal` makes it show as written where
         it lands (by default Markdown that shows the value as text and keeps its wikilinks,
         #tags and @users for the link pass, as Dendron links them; frontmatter is never markup)."""
-        literal = literal or _value_md
-        def sub(m: re.Match, depth: int = 0) -> str:
+        # In a raw HTML block or a tag nothing is Markdown (a wikilink is no link, a backslash
+        # stays): there a value is HTML-escaped text, quotes too, so it stays inside an
+        # attribute's quotes.
+        toks = scan(body, ("fmvar",))
+        html = (raw_html_lines(body) if literal is None and toks and _HTML_LINE_RE.search(body)
+                else set())
+        def sub(m: re.Match, depth: int = 0, as_text: Callable[[str], str] = literal or _value_md) -> str:
             found, value = fm_lookup(note.fm, m["name"])
             text = "" if not found or value is None else str(value)
             # A value may itself hold variables (a desc quoting the title): one level, no loops.
             if depth:
                 return FMVAR_RE.sub("", text)
-            return literal(FMVAR_RE.sub(lambda m2: sub(m2, depth + 1), text))
+            return as_text(FMVAR_RE.sub(lambda m2: sub(m2, depth + 1), text))
         out, pos = [], 0      # joined once: a copy of the body per variable was quadratic
-        for tok in scan(body, ("fmvar",)):
+        for tok in toks:
             out.append(body[pos:tok.start])
-            out.append(FMVAR_RE.sub(sub, tok.text))
+            out.append(FMVAR_RE.sub(lambda m: sub(m, as_text=_html_text), tok.text)
+                       if tok.line in html or in_tag(body, tok.start) else FMVAR_RE.sub(sub, tok.text))
             pos = tok.end
         out.append(body[pos:])
         return "".join(out)
@@ -145,6 +151,12 @@ class Preparer:
         self.blocks[key] = RenderedBlock(key, res.html, list(res.downloads))
         self.linked.update(res.linked_notes)
         return key
+
+
+def _html_text(text: str) -> str:
+    """A value as HTML text, in an element or an attribute (single or double quoted)."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&#39;"))
 
 
 def _value_md(text: str) -> str:

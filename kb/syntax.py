@@ -422,10 +422,13 @@ def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "use
             sorted_ = False
     if not sorted_:
         found.sort(key=_START)
-    if found and "<" in body and _HTML_LINE_RE.search(body):
-        html = raw_html_lines(body)
-        if html:
-            found = [t for t in found if t.kind == "fmvar" or t.line not in html]
+    if found and "<" in body:
+        if _HTML_LINE_RE.search(body):
+            html = raw_html_lines(body)
+            if html:
+                found = [t for t in found if t.kind == "fmvar" or t.line not in html]
+        if _REF_IN_TAG_RE.search(body):     # inside a tag (`<span title="[[x]]">`): its text
+            found = [t for t in found if t.kind == "fmvar" or not in_tag(body, t.start)]
     return found
 
 
@@ -433,6 +436,22 @@ _START = itemgetter(1)      # Token.start
 # A line starting with a tag (not a comment: that is code to the scan already), which may open
 # a raw HTML block.
 _HTML_LINE_RE = re.compile(r"^[ \t]*<(?!!--)[A-Za-z!?/]", re.M)
+
+
+# A tag on one line holding what may be a wikilink, #tag or @user.
+_REF_IN_TAG_RE = re.compile(r"<[A-Za-z][^<>\n]*(?:\[\[|\s[#@])")
+_OPEN_TAG_END_RE = re.compile(r"<[A-Za-z][^<>]*$")
+
+
+def in_tag(body: str, at: int) -> bool:
+    """Whether `at` is inside an HTML tag written on its line (`<span title="here">`): HTML,
+    which Dendron's preview reads whole, so nothing in it is a link."""
+    start = body.rfind("\n", 0, at) + 1
+    if "<" not in body[start:at] or _OPEN_TAG_END_RE.search(body, start, at) is None:
+        return False
+    end = body.find("\n", at)
+    close = body.find(">", at, len(body) if end < 0 else end)
+    return close >= 0 and "<" not in body[at:close]      # the tag is closed on its line
 
 
 def raw_html_lines(body: str) -> set[int]:

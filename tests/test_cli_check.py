@@ -160,11 +160,12 @@ def test_a_wikilink_in_a_raw_html_block_is_text_not_a_link(proj: Path) -> None:
     # After the blank line that ends the block it is a link again, and checked.
     write_note(proj, "x.html", "<div class=\"box\">\nSee [[no.such]] and ![[no.such]]\n</div>\n\n"
                                "- item\n  <details>\n  [[no.such]]\n  </details>\n\n"
+                               "In a <span title=\"[[no.such]]\">tag</span> too.\n\n"
                                "After it [[no.such.two]].\n")
     r = check(proj)
     assert r.returncode == 1
     (line,) = lines_of(r)
-    assert line.startswith(f'notes/x.html.md:{BODY + 9}:10: error: no note named "no.such.two"'), line
+    assert line.startswith(f'notes/x.html.md:{BODY + 11}:10: error: no note named "no.such.two"'), line
 
 
 # -- through the data engine --------------------------------------------------------------------

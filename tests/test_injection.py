@@ -60,12 +60,15 @@ def hostile_project(dest: Path) -> Path:
                      "## Quoted {{fm.quoted}}\n\n"
                      "<div title=\"{{fm.title}}\" data-x='{{fm.title}}'>In a raw block</div>\n\n"
                      "A <span title=\"{{fm.quoted}}\" data-y='{{fm.title}}'>span</span> in a paragraph.\n\n"
+                     "<p title=\"{{fm.linky}}\">{{fm.linky}}</p>\n\n"
+                     "And <span title=\"{{fm.linky}}\">a linked value</span>.\n\n"
                      "#tagged and @someone, and a link to [[other]].\n",
                      id=_yaml("evilid"), title=_yaml(HOSTILE), desc=_yaml(f"{IMG} [x]({JS}) {{{{fm.custom}}}} [[root]]"),
                      tags=json.dumps([IMG, "<b>bold", "x\" onclick=\"alert(13)"]),
                      aliases=json.dumps([HOSTILE]), custom=_yaml(f"{TAG} [click]({JS}) <{JS}>"),
                      nested=json.dumps({"key": IMG}), description=_yaml(HOSTILE), author=_yaml(HOSTILE),
-                     subtitle=_yaml(HOSTILE), quoted=_yaml("Tom's \"best\" x='1' & co")),
+                     subtitle=_yaml(HOSTILE), quoted=_yaml("Tom's \"best\" x='1' & co"),
+                     linky=_yaml("[[root|x\" onmouseover=\"alert(16)]] y' onclick='alert(17)")),
         # Keys Material reads from page.meta: a template of its choosing and where it sends the reader.
         "redirector": note("Material would make this a redirect page.\n", id="redirector", title="Redirector",
                            template="redirect.html", location=_yaml("javascript:alert(15)")),
@@ -281,6 +284,10 @@ def test_frontmatter_values_in_the_body_are_text(hostile: Build) -> None:
     assert visible(evil.article.find("h2", id="quoted-toms-best-x1-co")) == "Quoted Tom's \"best\" x='1' & co"
     div = next(d for d in evil.article.find_all("div") if d.text().strip() == "In a raw block")
     assert div.attrs["title"] == HOSTILE and div.attrs["data-x"] == HOSTILE
+    linky = "[[root|x\" onmouseover=\"alert(16)]] y' onclick='alert(17)"
+    para = next(p for p in evil.article.find_all("p") if p.attrs.get("title") == linky)
+    assert para.text() == linky          # in a raw HTML block: as written, the wikilink no link
+    assert [x.text() for x in evil.article.find_all("span", title=linky)] == ["a linked value"]   # in a tag too
     span = evil.article.find("span", title="Tom's \"best\" x='1' & co")
     assert span is not None and span.attrs["data-y"] == HOSTILE and span.text() == "span"
     assert [a for a in evil.article.find_all("a") if JS in a.attrs.get("href", "")] == []
