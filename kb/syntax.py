@@ -423,7 +423,9 @@ def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "use
     if not sorted_:
         found.sort(key=_START)
     if found and "<" in body:
-        if _HTML_LINE_RE.search(body):
+        tag_line = _HTML_LINE_RE.search(body)
+        # (only where a token comes at or after the first line that may open an HTML block)
+        if tag_line and found[-1].line >= body.count("\n", 0, tag_line.start()):
             html = raw_html_lines(body)
             if html:
                 found = [t for t in found if t.kind == "fmvar" or t.line not in html]
