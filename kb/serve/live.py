@@ -253,11 +253,11 @@ class LiveSite:
             self.finish()
         return report
 
-    def finish(self) -> None:
+    def finish(self, templates: bool = True) -> None:
         """What the pages written since the last call leave to write: the search index, and
-        after a change to the hierarchy 404.html and the sitemap."""
+        (with `templates`) after pages came or went 404.html and the sitemap."""
         self.write_search()
-        if self.templates_due:
+        if templates and self.templates_due:
             self.templates_due = False
             cap = self.capture
             for template in self.config.theme.static_templates:

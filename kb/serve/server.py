@@ -28,6 +28,7 @@ log = logging.getLogger("mkdocs.kb.serve")
 
 _LATER = ("/search/search_index.json", "/404.html", "/sitemap.xml", "/sitemap.xml.gz")   # written after the pages
 _WRITES = {"created", "modified", "deleted", "moved", "closed"}   # not opened / closed_no_write: reads
+TEMPLATES_DELAY = 0.5   # seconds without a save before 404.html and the sitemap are written again
 
 
 class KbServer(LiveReloadServer):
@@ -86,20 +87,33 @@ class KbServer(LiveReloadServer):
             if self._want_rebuild:
                 return      # the next update writes the index
         with self._search_cond:
+            if rebuild_search(self.live, templates=False):
+                self._search_cond.notify_all()
+        if not self.live.templates_due:
+            return
+        # 404.html and the sitemap (pages came or went) once no save follows for a moment: a
+        # save in the meantime is not kept waiting for them (its update writes them after it).
+        with self._rebuild_cond:
+            if self._rebuild_cond.wait_for(lambda: self._want_rebuild, timeout=TEMPLATES_DELAY):
+                return
+        with self._search_cond:
             if rebuild_search(self.live):
                 self._search_cond.notify_all()
 
     def _serve_request(self, environ, start_response):
-        if environ.get("PATH_INFO", "").endswith(_LATER):
+        path = environ.get("PATH_INFO", "")
+        if path.endswith(_LATER):
+            written = (lambda: not self.live.search_due) if path.endswith(_LATER[0]) else (lambda: not self.live.due)
             with self._search_cond:
-                self._search_cond.wait_for(lambda: not self.live.due, timeout=120)
+                self._search_cond.wait_for(written, timeout=120)
         return super()._serve_request(environ, start_response)
 
 
-def rebuild_search(live: LiveSite) -> bool:
-    """Write what the last updates left due (the search index...). Never raises: a failure builds everything."""
+def rebuild_search(live: LiveSite, templates: bool = True) -> bool:
+    """Write what the last updates left due (the search index, and with `templates` 404.html and
+    the sitemap). Never raises: a failure builds everything."""
     try:
-        live.finish()
+        live.finish(templates=templates)
         return True
     except Exception:
         traceback.print_exc()
