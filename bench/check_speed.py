@@ -106,7 +106,7 @@ def check_rows(kb: str, vault: Path, n: int, runs: int) -> list[tuple[str, int, 
 
 
 def profile_check(vault: Path, top: int = 25) -> str:
-    from kb.checker import check
+    from kb.check.checker import check
     prof = cProfile.Profile()
     prof.runcall(check, vault)
     buf = io.StringIO()
@@ -139,7 +139,7 @@ def main() -> int:
             subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(vault / "mkdocs.yml"),
                             "-d", str(site)], check=True, env=dict(os.environ, NO_MKDOCS_2_WARNING="1"))
             rows.append(("mkdocs build (once)", args.build_size, time.perf_counter() - t, ""))
-            probe = ("import sys; from pathlib import Path; from kb.htmlcheck import check_site; "
+            probe = ("import sys; from pathlib import Path; from kb.check.htmlcheck import check_site; "
                      "sys.exit(1 if check_site(Path(sys.argv[1])) else 0)")
             secs, rc = best_of([sys.executable, "-c", probe, str(site)], args.runs)
             rows.append(("kb build's HTML link check", args.build_size, secs, f"exit {rc}"))

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Peak memory and time of `kb build`'s HTML link check (kb/htmlcheck.py) on a built site.
+"""Peak memory and time of `kb build`'s HTML link check (kb/check/htmlcheck.py) on a built site.
 
     python bench/htmlcheck_memory.py SITE_DIR [--rev GIT_REV ...]
 
 Each run is a fresh child process; its peak RSS comes from getrusage. `--rev` also runs the
-kb/htmlcheck.py of those git revisions (for a before/after figure). Figures, not pass/fail.
+kb/check/htmlcheck.py of those git revisions (for a before/after figure). Figures, not pass/fail.
 """
 from __future__ import annotations
 
@@ -37,6 +37,16 @@ def run(module: Path, site: Path) -> tuple[int, float, float, float]:
     return int(out[0]), float(out[1]), float(out[2]), float(out[3])
 
 
+def _module_at(rev: str) -> str:
+    """The check's source at REV: kb/check/htmlcheck.py, or kb/htmlcheck.py before kb/ was laid
+    out by stage."""
+    for where in ("kb/check/htmlcheck.py", "kb/htmlcheck.py"):
+        shown = subprocess.run(["git", "show", f"{rev}:{where}"], cwd=ROOT, capture_output=True, text=True)
+        if shown.returncode == 0:
+            return shown.stdout
+    raise SystemExit(f"{rev}: has no kb/check/htmlcheck.py nor kb/htmlcheck.py")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("site", type=Path)
@@ -45,11 +55,10 @@ def main() -> int:
     pages = sum(1 for _ in a.site.rglob("*.html"))
     print(f"{a.site}: {pages} HTML files")
     with tempfile.TemporaryDirectory() as tmp:
-        modules = [("working tree", ROOT / "kb" / "htmlcheck.py")]
+        modules = [("working tree", ROOT / "kb" / "check" / "htmlcheck.py")]
         for rev in a.rev:
             path = Path(tmp) / f"htmlcheck_{len(modules)}.py"
-            path.write_text(subprocess.run(["git", "show", f"{rev}:kb/htmlcheck.py"], cwd=ROOT, check=True,
-                                           capture_output=True, text=True).stdout)
+            path.write_text(_module_at(rev))
             modules.append((rev, path))
         for name, module in modules:
             n, secs, base, peak = run(module, a.site)

@@ -5,9 +5,9 @@
 
 For each size (MB) and kind of content, one note of that size is written into a copy of the
 test fixture vault, and timed (best of 2):
-  - `kb check --no-cache`, run in this process (kb.cli.main), the note size limit lifted
-    (kb.noteread.NOTE_MAX_BYTES): the parse itself is what is measured, not the refusal;
-  - the build's parse: kb.compile.Site over the vault (everything the MkDocs hook computes
+  - `kb check --no-cache`, run in this process (kb.emit.cli.main), the note size limit lifted
+    (kb.parse.noteread.NOTE_MAX_BYTES): the parse itself is what is measured, not the refusal;
+  - the build's parse: kb.site.Site over the vault (everything the MkDocs hook computes
     before Python-Markdown, which the size limit and the pathological-line guard keep away
     from such notes).
 Linear means: the seconds per MB stay about the same as the size grows.
@@ -86,10 +86,10 @@ def main() -> None:
     args = ap.parse_args()
 
     from test_cli_support import make_vault
-    import kb.noteread
-    from kb.cli import main as kb_main
-    from kb.compile import Site
-    kb.noteread.NOTE_MAX_BYTES = 1 << 40        # measure the parse, not the refusal
+    import kb.parse.noteread
+    from kb.emit.cli import main as kb_main
+    from kb.site import Site
+    kb.parse.noteread.NOTE_MAX_BYTES = 1 << 40        # measure the parse, not the refusal
 
     with tempfile.TemporaryDirectory() as tmp:
         proj = make_vault(Path(tmp))

@@ -1,11 +1,11 @@
 """MkDocs hook: turns the Dendron vault in docs_dir and the CSVs in data/ into the site.
 
 Thin on purpose: all the work is in the `kb` package (installed with the project),
-which knows nothing of MkDocs except kb.mkdocs_adapter.
+which knows nothing of MkDocs except kb.emit.mkdocs_adapter.
 """
 from mkdocs.plugins import event_priority
 
-from kb.mkdocs_adapter import KbAdapter
+from kb.emit.mkdocs_adapter import KbAdapter
 
 _kb = KbAdapter()
 

@@ -77,7 +77,7 @@ def test_yaml_bomb_in_links_yml_and_table_block(proj: Path) -> None:
 
 
 def test_yaml_limits_leave_ordinary_aliases_alone() -> None:
-    from kb import yamlguard
+    from kb.parse import yamlguard
     import yaml
     text = "base: &b {batch: 1, precision: fp16}\nrun1: {<<: *b, batch: 4}\nrun2: *b\n"
     assert yamlguard.load(text, yaml.SafeLoader) == yaml.load(text, Loader=yaml.SafeLoader)
@@ -177,7 +177,7 @@ def test_unreadable_note(proj: Path) -> None:
 
 
 def test_note_over_the_size_limit(proj: Path) -> None:
-    from kb.noteread import NOTE_MAX_BYTES
+    from kb.parse.noteread import NOTE_MAX_BYTES
     path = write_note(proj, "x.huge", "A line of prose with [[hardware.gpu]].\n" * (NOTE_MAX_BYTES // 38 + 10))
     r = run_kb("check", cwd=proj, timeout=GUARD_S)
     assert r.returncode == 1

@@ -12,8 +12,8 @@ import pytest
 
 from test_cli_support import ROOT, lines_of, make_vault, run_kb, write_note
 
-from kb.notecache import CACHE_DIR
-from kb.vault import Note, parse_note
+from kb.parse.notecache import CACHE_DIR
+from kb.parse.vault import Note, parse_note
 
 BODY = 9        # first body line of a note written by write_note
 
@@ -292,10 +292,10 @@ SAMPLES = [ROOT / "notes", ROOT / "tests" / "fixtures" / "cli" / "vault" / "note
 def test_notes_parsed_in_worker_processes_are_the_notes_parsed_here(tmp_path: Path, monkeypatch) -> None:
     """The first run parses in several processes: the notes it gets back are the same. Without
     the cache (`--no-cache`) they are too, and no content hash is computed: only the cache uses it."""
-    import kb.vault
-    from kb.notecache import NoteCache
-    from kb.vault import Vault
-    monkeypatch.setattr(kb.vault, "PARALLEL_MIN", 1)
+    import kb.parse.vault
+    from kb.parse.notecache import NoteCache
+    from kb.parse.vault import Vault
+    monkeypatch.setattr(kb.parse.vault, "PARALLEL_MIN", 1)
     serial = Vault(ROOT / "notes", ROOT)
     parallel = Vault(ROOT / "notes", ROOT, NoteCache(tmp_path), jobs=2)
     uncached = Vault(ROOT / "notes", ROOT, None, jobs=2)

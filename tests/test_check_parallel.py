@@ -14,22 +14,22 @@ import pytest
 
 from test_cli_support import make_vault, write_note
 
-from kb.forked import CAN_FORK, Job, spread
-from kb.notecache import CACHE_DIR
-from kb.vault import PARALLEL_MIN
+from kb.parse.forked import CAN_FORK, Job, spread
+from kb.parse.notecache import CACHE_DIR
+from kb.parse.vault import PARALLEL_MIN
 
 # Run in a fresh interpreter: forking a pytest worker (which has threads) is not what kb does.
 RUN_CHECK = """
 import json, sys
 from pathlib import Path
-import kb.checker
-from kb.checker import check
+import kb.check.checker
+from kb.check.checker import check
 out = {}
 for jobs in (1, 2):
     for cache in (False, True, True):        # without a cache, filling it, from it
         found = check(Path(sys.argv[1]), cache=cache, jobs=jobs)
         out.setdefault(f"{jobs}-{cache}", []).append([d.format() for d in found])
-kb.checker.LATE_DATA_MIN = 0                 # the data checks start after the parse, as in a big vault
+kb.check.checker.LATE_DATA_MIN = 0                 # the data checks start after the parse, as in a big vault
 out["2-late"] = [[d.format() for d in check(Path(sys.argv[1]), cache=False, jobs=2)]]
 print(json.dumps(out))
 """
@@ -69,7 +69,7 @@ def test_one_process_and_several_find_the_same_problems(tmp_path: Path) -> None:
 CHECK_ONCE = """
 import sys
 from pathlib import Path
-from kb.checker import check
+from kb.check.checker import check
 for d in check(Path(sys.argv[1]), cache=True, jobs=2):
     print(d.format())
 """

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.htmlcheck import check_site
+from kb.check.htmlcheck import check_site
 from test_cli_support import lines_of, make_vault, run_kb, tree_bytes, write_note
 
 

@@ -17,7 +17,7 @@ FIXTURE = ROOT / "tests" / "fixtures" / "cli" / "vault"
 def kb_command() -> list[str]:
     """The installed `kb` entry point next to this Python, else the module."""
     script = Path(sys.executable).with_name("kb")
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "kb.cli"]
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "kb.emit.cli"]
 
 
 def mkdocs_yml() -> str:

@@ -4,7 +4,7 @@ present beside the project) and on generated cases.
 
 Reference: markdown-it-py in CommonMark mode with GFM tables and mdit-py-plugins' footnotes.
 Ours: Python-Markdown with the extensions of the project's mkdocs.yml and those the hook adds
-(kb.commonmark lists, footnotes). Compared: the tree of block elements (lists and their
+(kb.parse.commonmark lists, footnotes). Compared: the tree of block elements (lists and their
 nesting, list items, paragraphs, headings, block quotes, code blocks, tables, rules,
 footnotes), not text or attributes.
 
@@ -60,7 +60,7 @@ def _extensions() -> tuple[list, dict]:
             configs[name] = conf or {}
         else:
             names.append(ext)
-    from kb.mkdocs_adapter import MARKDOWN_EXTENSIONS    # what the hook adds to any vault's config
+    from kb.emit.mkdocs_adapter import MARKDOWN_EXTENSIONS    # what the hook adds to any vault's config
     names += [e for e in MARKDOWN_EXTENSIONS if e not in names]
     configs.get("toc", {}).pop("permalink", None)
     return names, configs
@@ -151,7 +151,7 @@ def _body(text: str) -> str:
 
 def _outside_code(body: str) -> str:
     """The body with the lines of its fenced code blocks blanked (a `---` in code is no underline)."""
-    from kb.syntax import code_line_mask
+    from kb.parse.syntax import code_line_mask
     lines = body.split("\n")
     return "\n".join("" if code else line for line, code in zip(lines, code_line_mask(lines)))
 
@@ -316,13 +316,13 @@ def test_md_in_html_blocks_stay_markdown() -> None:
 def test_kb_finds_the_headings_the_page_shows(text: str) -> None:
     # What `[[note#heading]]` may point at: kb's headings are the page's (none in raw HTML, an
     # indented ATX heading at the top level one); headings in list items are not linked to.
-    from kb.headings import Doc
+    from kb.parse.headings import Doc
     ids = re.findall(r'<h[1-6] id="([^"]+)"', ours(text))
     assert [h.slug for h in Doc(text).headings] == [i for i in ids if i != "in-an-item"]
 
 
 def test_list_pass_leaves_code_untouched() -> None:
-    from kb.commonmark import normalize_lists
+    from kb.parse.commonmark import normalize_lists
     text = "```\n- a\n  - b\n```\n\n    - indented code\n"
     assert normalize_lists(text) == text
 

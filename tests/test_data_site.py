@@ -166,8 +166,8 @@ def test_pandas_is_imported_only_where_data_is_used(tmp_path: Path) -> None:
     block_note = note("T", "```table\nsource: perf.csv\n```\n")
     code = textwrap.dedent(f"""
         import sys
-        from kb.compile import Site
-        from kb.vault import parse_note
+        from kb.site import Site
+        from kb.parse.vault import parse_note
         site = Site({str(tmp_path)!r})
         assert "pandas" not in sys.modules and site.data is None
         site.prep.doc(parse_note({str(tmp_path / "notes" / "t.md")!r}, "notes/t.md", {block_note!r}))

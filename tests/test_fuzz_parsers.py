@@ -7,12 +7,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kb import yamlguard
+from kb.parse import yamlguard
 from kb.data import expr
 from kb.data.spec import parse_spec
-from kb.refs import parse_ref
-from kb.syntax import _in_url, _line_facts, code_blocks, scan
-from kb.vault import parse_note
+from kb.parse.refs import parse_ref
+from kb.parse.syntax import _in_url, _line_facts, code_blocks, scan
+from kb.parse.vault import parse_note
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

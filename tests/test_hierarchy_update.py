@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from kb.hierarchy import Hierarchy
-from kb.linkgraph import LinkGraph
-from kb.vault import Vault, load_note
+from kb.link.hierarchy import Hierarchy
+from kb.link.linkgraph import LinkGraph
+from kb.parse.vault import Vault, load_note
 
 WORDS = ["gpu", "Cache", "tensor", "kernel", "batch", "LLM", "queue"]
 

@@ -7,10 +7,10 @@ import sys
 import textwrap
 from pathlib import Path
 
-from kb.compile import Site
-from kb.linkgraph import LinkGraph, block_sources
-from kb.names import name_key
-from kb.vault import Vault
+from kb.site import Site
+from kb.link.linkgraph import LinkGraph, block_sources
+from kb.parse.names import name_key
+from kb.parse.vault import Vault
 
 
 def _vault(tmp_path: Path, notes: dict[str, str]) -> Path:
@@ -63,10 +63,10 @@ def test_a_build_leaves_the_data_checks_to_kb_check(tmp_path: Path) -> None:
     _vault(tmp_path, NOTES)
     code = textwrap.dedent(f"""
         import sys
-        from kb.compile import Site
+        from kb.site import Site
         Site({str(tmp_path)!r})
-        assert "kb.datacheck" not in sys.modules, "the build imported the data check"
+        assert "kb.check.datacheck" not in sys.modules, "the build imported the data check"
         Site({str(tmp_path)!r}, render_pages=False)
-        assert "kb.datacheck" in sys.modules
+        assert "kb.check.datacheck" in sys.modules
     """)
     subprocess.run([sys.executable, "-c", code], check=True)

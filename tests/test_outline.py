@@ -13,11 +13,11 @@ from typing import Iterator
 
 import pytest
 
-import kb.headings
-import kb.syntax
-from kb.outline import outline
-from kb.syntax import TextIndex
-from kb.vault import REPLACED_KINDS, parse_note
+import kb.parse.headings
+import kb.parse.syntax
+from kb.parse.outline import outline
+from kb.parse.syntax import TextIndex
+from kb.parse.vault import REPLACED_KINDS, parse_note
 
 ROOT = Path(__file__).resolve().parents[1]
 VAULTS = [ROOT / "notes", ROOT / "tests" / "fixtures" / "cli" / "vault" / "notes",
@@ -28,12 +28,12 @@ GEN = ROOT.parent / "shared" / "bench" / "gen_vault.py"
 @contextmanager
 def general_path() -> Iterator[None]:
     """plain_prose never answers: code ranges, headings and tokens the general way (the oracle)."""
-    saved = kb.syntax.plain_prose
-    kb.syntax.plain_prose = kb.headings.plain_prose = lambda *_args: None
+    saved = kb.parse.syntax.plain_prose
+    kb.parse.syntax.plain_prose = kb.parse.headings.plain_prose = lambda *_args: None
     try:
         yield
     finally:
-        kb.syntax.plain_prose = kb.headings.plain_prose = saved
+        kb.parse.syntax.plain_prose = kb.parse.headings.plain_prose = saved
 
 
 def read(body: str) -> tuple:

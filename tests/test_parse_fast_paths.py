@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kb.headings import headings_at
-from kb.syntax import HEADING_RE, scan
-from kb.vault import _fast_frontmatter, _Loader, frontmatter_span
+from kb.parse.headings import headings_at
+from kb.parse.syntax import HEADING_RE, scan
+from kb.parse.vault import _fast_frontmatter, _Loader, frontmatter_span
 
 ROOT = Path(__file__).resolve().parents[1]
 # Frontmatter as one pattern (the rule frontmatter_span follows): '---', then the YAML up to the
@@ -147,15 +147,15 @@ QUALIFY_PIECES = ["[[#h]]", "[[ #h]]", "[[a|#h]]", "[[a| #h]]", "[[a|]]", "[[ ]]
 
 def test_qualify_leaves_alone_exactly_the_texts_it_would_not_change(monkeypatch: pytest.MonkeyPatch) -> None:
     """qualify skips texts where no reference can name no note; the full pass agrees on them."""
-    import kb.embeds
-    from kb.refs import parse_ref
+    import kb.link.embeds
+    from kb.parse.refs import parse_ref
     parse = lambda raw: parse_ref(raw, {"a", "a.b"}.__contains__)  # noqa: E731
     r = random.Random(5)
     texts = [" ".join(r.choice(QUALIFY_PIECES) for _ in range(r.randint(1, 8))) for _ in range(5_000)]
-    fast = [kb.embeds.qualify(t, "n.x", parse) for t in texts]
-    skipped = sum("[[" in t and "#" in t and not kb.embeds._MAYBE_SAME_NOTE_RE.search(t) for t in texts)
-    monkeypatch.setattr(kb.embeds, "_MAYBE_SAME_NOTE_RE", re.compile(""))     # always the full pass
-    full = [kb.embeds.qualify(t, "n.x", parse) for t in texts]
+    fast = [kb.link.embeds.qualify(t, "n.x", parse) for t in texts]
+    skipped = sum("[[" in t and "#" in t and not kb.link.embeds._MAYBE_SAME_NOTE_RE.search(t) for t in texts)
+    monkeypatch.setattr(kb.link.embeds, "_MAYBE_SAME_NOTE_RE", re.compile(""))     # always the full pass
+    full = [kb.link.embeds.qualify(t, "n.x", parse) for t in texts]
     assert fast == full
     assert sum(f != t for f, t in zip(fast, texts)) > 1_000 and skipped > 100    # both ways, often
 
@@ -163,8 +163,8 @@ def test_qualify_leaves_alone_exactly_the_texts_it_would_not_change(monkeypatch:
 def test_a_heading_key_belongs_to_the_first_heading_that_has_it() -> None:
     """Two headings with one text: a link by the text or the slug goes to the first, as the
     first holds the plain id in the built page; the second answers to its own id."""
-    from kb.headings import Heading
-    from kb.resolve import AnchorIndex
+    from kb.parse.headings import Heading
+    from kb.link.resolve import AnchorIndex
     first, second = Heading(2, "Setup", "setup", 3), Heading(2, "Setup", "setup_1", 9)
     idx = AnchorIndex([first, second], set())
     assert idx.find("setup") == idx.find("Setup") == first
@@ -173,8 +173,8 @@ def test_a_heading_key_belongs_to_the_first_heading_that_has_it() -> None:
 
 def test_a_heading_found_by_scanning_is_the_one_the_table_finds() -> None:
     """A page's first lookups scan its headings; later ones use a table of keys: the same answer."""
-    from kb.headings import canonical
-    from kb.resolve import AnchorIndex
+    from kb.parse.headings import canonical
+    from kb.link.resolve import AnchorIndex
     words = ["Setup", "setup", "Set_up", "Set-up", "set up", "Set  up", "A b", "a_b", "a-b", "É", "x_1", "x"]
     r = random.Random(4)
     asked = 0
@@ -196,23 +196,23 @@ REF_PIECES = ["a", "a.b", "x", " ", "|", "#", "#h", "h-1", "^b", ":", ",1", ".*"
 
 def test_links_read_without_the_general_parse_read_as_with_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """parse_ref's shortcuts for `a.b` and `text|a.b#h` give the general parse's Ref."""
-    import kb.refs
+    import kb.parse.refs
     r = random.Random(3)
     raws = [f"{r.choice(['', 'about a', ' t '])}|{r.choice(['a', 'a.b', 'x'])}#{r.choice(['h', 'h-1', 'é_2'])}"
             for _ in range(300)]
     raws += ["".join(r.choice(REF_PIECES) for _ in range(r.randint(1, 7))) for _ in range(20_000)]
     exists = {"a", "a.b", "t"}.__contains__
-    fast = [(kb.refs.parse_ref(raw, exists), kb.refs.parse_ref(raw)) for raw in raws]
-    taken = sum(bool(kb.refs._ALIASED_RE.fullmatch(raw)) for raw in raws)
-    monkeypatch.setattr(kb.refs, "_PLAIN_RE", re.compile(r"(?!)"))       # never: the general parse
-    monkeypatch.setattr(kb.refs, "_ALIASED_RE", re.compile(r"(?!)"))
-    assert fast == [(kb.refs.parse_ref(raw, exists), kb.refs.parse_ref(raw)) for raw in raws]
+    fast = [(kb.parse.refs.parse_ref(raw, exists), kb.parse.refs.parse_ref(raw)) for raw in raws]
+    taken = sum(bool(kb.parse.refs._ALIASED_RE.fullmatch(raw)) for raw in raws)
+    monkeypatch.setattr(kb.parse.refs, "_PLAIN_RE", re.compile(r"(?!)"))       # never: the general parse
+    monkeypatch.setattr(kb.parse.refs, "_ALIASED_RE", re.compile(r"(?!)"))
+    assert fast == [(kb.parse.refs.parse_ref(raw, exists), kb.parse.refs.parse_ref(raw)) for raw in raws]
     assert taken > 300
 
 
 def test_an_empty_frontmatter_ends_at_its_second_line() -> None:
     """A later '---' line (a thematic break in the body) does not stretch an empty frontmatter."""
-    from kb.vault import parse_note
+    from kb.parse.vault import parse_note
     note = parse_note("notes/a.md", "notes/a.md", "---\n---\nBody\n\n---\n\nmore\n")
     assert note.fm == {} and note.has_frontmatter
     assert note.body == "Body\n\n---\n\nmore\n" and note.body_line == 2

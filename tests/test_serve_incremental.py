@@ -160,7 +160,7 @@ LIVERELOAD_RE = re.compile(r"<script>(?:(?!</script>).)*?livereload(?:(?!</scrip
 
 def clean_build(project: Path, port: int, out: Path) -> Path:
     """The reference: a full build of the vault as it is now, as `kb serve` makes its first."""
-    code = (f"from kb.serve.live import LiveSite; from pathlib import Path; "
+    code = (f"from kb.emit.serve.live import LiveSite; from pathlib import Path; "
             f"LiveSite(Path({str(project / 'mkdocs.yml')!r}), Path({str(out)!r}), 'http://127.0.0.1:{port}/').full_build()")
     subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ, NO_MKDOCS_2_WARNING="1"),
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -1,4 +1,4 @@
-"""The theme as the hook renders it: blocks reused across pages of one depth (kb/theme_memo.py)
+"""The theme as the hook renders it: blocks reused across pages of one depth (kb/render/theme_memo.py)
 must come out as if rendered for each page, and the page furniture (breadcrumbs, children,
 backlinks) is navigation: in the table of contents, not in the search index."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from kb.theme_memo import TITLE_MARK, BlockMemo
+from kb.render.theme_memo import TITLE_MARK, BlockMemo
 from test_site_notes import Build, build_vault, note
 
 TITLES = {
@@ -127,9 +127,9 @@ def test_furniture_is_in_the_toc_but_not_in_search(site: Build) -> None:
 
 
 def test_search_index_tuned_entry_by_entry_as_when_read_whole(tmp_path) -> None:
-    """kb.search rewrites the index one entry at a time; the bytes are those of reading it whole,
+    """kb.render.search rewrites the index one entry at a time; the bytes are those of reading it whole,
     and an index not laid out as Material writes it is read whole (or left, if not an index)."""
-    from kb.search import tune_index
+    from kb.render.search import tune_index
 
     names = {"a/": "a &amp; b", "": "home"}
     material = ('{"config":{"lang":["en"],"fields":{"title":{"boost":1000.0}}},"docs":[{"location":"",'

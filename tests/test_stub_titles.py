@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kb.compile import Site
-from kb.hierarchy import Hierarchy
-from kb.vault import Vault
+from kb.site import Site
+from kb.link.hierarchy import Hierarchy
+from kb.parse.vault import Vault
 
 NOTES = {
     "root": "Home",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import kb.vault as vault_mod
-from kb.compile import Site
-from kb.vault import Vault
+import kb.parse.vault as vault_mod
+from kb.site import Site
+from kb.parse.vault import Vault
 
 
 def _count_parses(monkeypatch) -> list[str]:

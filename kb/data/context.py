@@ -7,7 +7,7 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from kb.diagnostics import Diagnostic
+from kb.parse.diagnostics import Diagnostic
 
 from . import store
 from .links import LinkRules, load_links

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from kb.diagnostics import did_you_mean
+from kb.parse.diagnostics import did_you_mean
 
 from . import expr as exprmod
 from . import store

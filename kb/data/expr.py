@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from kb.diagnostics import did_you_mean
+from kb.parse.diagnostics import did_you_mean
 
 # name -> (integer codes aligned with the frame, -1 = missing; the distinct values they index)
 CodesFn = Callable[[str], Optional[tuple[np.ndarray, np.ndarray]]]

@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 from yaml.nodes import MappingNode, ScalarNode
 
 from .yamlfile import compose_mapping, node_pos
-from kb.diagnostics import Diagnostic, did_you_mean
+from kb.parse.diagnostics import Diagnostic, did_you_mean
 
 
 _GLOB_CHARS = set("*?[")

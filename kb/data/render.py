@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from kb.diagnostics import Diagnostic
+from kb.parse.diagnostics import Diagnostic
 
 from . import engine
 from .chart import chart_lines, render_svg

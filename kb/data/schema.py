@@ -11,7 +11,7 @@ from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from kb.diagnostics import Diagnostic, did_you_mean
+from kb.parse.diagnostics import Diagnostic, did_you_mean
 
 from .yamlfile import compose_mapping, node_pos
 from .store import list_csvs

@@ -15,9 +15,9 @@ from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .yamlfile import LOADER
-from .. import yamlguard
+from ..parse import yamlguard
 
-from kb.diagnostics import Diagnostic, did_you_mean
+from kb.parse.diagnostics import Diagnostic, did_you_mean
 
 from . import expr as exprmod
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from kb.diagnostics import did_you_mean
+from kb.parse.diagnostics import did_you_mean
 
 READS: Counter[str] = Counter()          # resolved path -> times parsed from disk
 _CACHE: dict[str, "_Entry"] = {}

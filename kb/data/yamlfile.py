@@ -6,8 +6,8 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node
 
-from kb import yamlguard
-from kb.diagnostics import Diagnostic
+from kb.parse import yamlguard
+from kb.parse.diagnostics import Diagnostic
 
 # libyaml when present: specs and data files are parsed on every build.
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from kb.project import Project
+from kb.parse.project import Project
 
 from . import mlperf, neuron
 from .csvfiles import ImportRefused, apply, diff
