@@ -10,7 +10,7 @@ import re
 from collections import ChainMap
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Literal
+from typing import Iterable, Iterator, Literal
 from urllib.parse import quote
 
 from ..parse.names import NameIndex
@@ -74,9 +74,10 @@ def _title_words(titles: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def _spell_stubs(pages: dict[str, "SitePage"]) -> None:
-    """A stub's title from its name, spelled as the titles below it and the notes beside it
-    spell its words. Deepest first, so that a stub above a stub sees the spelling found."""
+def _stub_spellings(pages: dict[str, "SitePage"], fnames: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """The title of each stub among FNAMES, from its name, spelled as the titles below it and the
+    notes beside it spell its words. Deepest first, and the caller sets each title before the
+    next is spelled, so that a stub above a stub sees the spelling found."""
     notes_below: dict[str, dict[str, str]] = {}     # page -> words of its notes' titles (memo)
 
     def beside(fname: str | None) -> dict[str, str]:
@@ -88,11 +89,12 @@ def _spell_stubs(pages: dict[str, "SitePage"]) -> None:
                                                   if pages[c].kind == "note")
         return w
 
-    stubs = [p for f, p in pages.items() if p.kind == "stub" and f != ROOT]
-    stubs.sort(key=lambda p: -p.fname.count("."))
-    for page in stubs:
+    stubs = [f for f in fnames if pages[f].kind == "stub" and f != ROOT]
+    stubs.sort(key=lambda f: -f.count("."))
+    for f in stubs:
+        page = pages[f]
         known = ChainMap(_title_words(pages[c].title for c in sorted(page.children)), beside(page.parent))
-        page.title = title_from_fname(page.fname, known)
+        yield f, title_from_fname(f, known)
 
 
 @dataclass
@@ -149,7 +151,8 @@ class Hierarchy:
                 up = pages[parent] = SitePage(parent, "stub", None, "Home" if parent == ROOT else title_from_fname(parent))
                 up.children.append(page.fname)
                 page = up
-        _spell_stubs(pages)
+        for f, title in _stub_spellings(pages, list(pages)):
+            pages[f].title = title
         for page in pages.values():
             if len(page.children) > 1:      # most pages have none or one (a key each costs)
                 page.children.sort(key=lambda f: pages[f].sort_key())
@@ -252,7 +255,7 @@ class Hierarchy:
                 continue        # neither a page before nor now (unpublished, edited)
             around.add(fname)
         # Stubs spelled again: those above a changed name, and those beside it (spelled from the
-        # titles of the notes under the same parent), deepest first as _spell_stubs does.
+        # titles of the notes under the same parent), deepest first as _stub_spellings gives them.
         respell: set[str] = set()
         for fname in around:
             f = fname
@@ -264,21 +267,8 @@ class Hierarchy:
             parent = parent_of(fname)
             if parent in pages:
                 respell.update(c for c in pages[parent].children if pages[c].kind == "stub")
-        notes_below: dict[str, dict[str, str]] = {}
-
-        def beside(f: str | None) -> dict[str, str]:
-            if f is None or f not in pages:
-                return {}
-            w = notes_below.get(f)
-            if w is None:
-                w = notes_below[f] = _title_words(pages[c].title for c in sorted(pages[f].children)
-                                                  if pages[c].kind == "note")
-            return w
-
-        for f in sorted((f for f in respell if pages[f].kind == "stub" and f != ROOT), key=lambda f: -f.count(".")):
+        for f, title in _stub_spellings(pages, sorted(respell)):
             page = pages[f]
-            known = ChainMap(_title_words(pages[c].title for c in sorted(page.children)), beside(page.parent))
-            title = title_from_fname(f, known)
             if title != page.title:
                 mine(f).title = title
                 if page.parent is not None:
