@@ -168,6 +168,21 @@ def test_a_wikilink_in_a_raw_html_block_is_text_not_a_link(proj: Path) -> None:
     assert line.startswith(f'notes/x.html.md:{BODY + 11}:10: error: no note named "no.such.two"'), line
 
 
+def test_a_wikilink_in_html_in_a_quote_a_tag_over_lines_or_a_comment_is_not_checked(proj: Path) -> None:
+    # Each shows as written on the page (a quote's HTML block, a tag spread over lines, a
+    # comment): nothing to check. `<!--` in inline code opens no comment: the link after it is one.
+    write_note(proj, "x.quoted", "> <div>\n> [[no.such]]\n> </div>\n\n"
+                                 "> > <div>\n> > ![[no.such]]\n> > </div>\n\n"
+                                 "- item\n  > <div>\n  > [[no.such]] #x.tag\n  > </div>\n\n"
+                                 "Text <span\n title=\"[[no.such]]\">sp</span>.\n\n"
+                                 "Before <!-- ![[no.such]] --> after.\n\n"
+                                 "Write `<!--` to open one: [[no.such.two]].\n")
+    r = check(proj)
+    assert r.returncode == 1
+    (line,) = lines_of(r)
+    assert line.startswith(f'notes/x.quoted.md:{BODY + 18}:27: error: no note named "no.such.two"'), line
+
+
 # -- through the data engine --------------------------------------------------------------------
 def test_table_with_unknown_column(proj: Path) -> None:
     write_note(proj, "x.table", "Intro.\n\n```table\nsource: bench.csv\ncolumns: [GPU, Thruput]\n```\n")

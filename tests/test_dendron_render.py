@@ -23,6 +23,21 @@ NOTES = {
     # Dendron's preview (a missing note there no broken link); after its blank line, a link.
     "rawhtml": note("<div class=\"box\">\nSee [[lists]], [[no.such.note]], #tagged and ![[src]]\n</div>\n\n"
                     "After it, [[lists]].\n", id="rawhtml", title="Raw HTML"),
+    # The same in a block quote, a quote in a quote and a quote in a list item.
+    "quoted": note("> <div class=\"q1\">\n> See [[lists]], [[no.such.note]] and #tagged\n> </div>\n>\n"
+                   "> After it, [[src]].\n\n"
+                   "> > <div class=\"q2\">\n> > See [[lists]] and @someone\n> > </div>\n\n"
+                   "- item\n  > <div class=\"q3\">\n  > See [[lists]] and ![[src]]\n  > </div>\n",
+                   id="quoted", title="Quoted"),
+    # A tag over several lines is one tag (CommonMark's inline raw HTML); a type-7 block start
+    # needs the whole tag on its first line, so after `<a` ... `>` the text is a paragraph's.
+    "tags": note("Text <span class=\"t1\"\n title=\"[[lists]] #tagged\">sp</span> more.\n\n"
+                 "<a class=\"t2\"\nhref=\"x\">\n[[lists]]</a>\n", id="tags", title="Tags"),
+    # What is inside a comment is left as written: an embed there is not expanded (the embedded
+    # note's `-->` would end the comment early). `<!--` in inline code opens no comment.
+    "dash": note("a --> b\n", id="dash", title="Dash"),
+    "commented": note("Before <!-- ![[dash]] [[no.such.note]] --> after.\n\n<!-- ![[dash]] -->\n\n"
+                      "Write `<!--` to start one: [[lists]].\n", id="commented", title="Commented"),
     # Fences whose info string holds more than superfences' options: fences all the same (CommonMark).
     "fences": note("Text.\n\n```md foo.md\n# not a heading\n```\n\n```js title=\"x.js\"\nlet a = 1;\n```\n\n"
                    "``` weird {info\n## nor this\n```\n\n- item\n\n  ~~~py extra words\n  # comment\n  ~~~\n",
@@ -121,4 +136,39 @@ def test_a_wikilink_in_a_raw_html_block_shows_as_written(site: Build) -> None:
     assert " ".join(box.text().split()) == "See [[lists]], [[no.such.note]], #tagged and ![[src]]"
     assert not box.find_all("a") and "](" not in box.text()
     assert ("Lists", "../lists/") in art.links()           # after the block's blank line: a link
+    assert not art.find_all(cls="kb-broken")
+
+
+def test_a_wikilink_in_a_raw_html_block_in_a_quote_shows_as_written(site: Build) -> None:
+    art = site.page("quoted/").article
+    texts = {}
+    for cls in ("q1", "q2", "q3"):
+        box = art.find("div", cls=cls)
+        assert box is not None, (cls, art.text())
+        assert not box.find_all("a") and "](" not in box.text(), box.text()
+        texts[cls] = " ".join(box.text().split())
+    assert texts == {"q1": "See [[lists]], [[no.such.note]] and #tagged", "q2": "See [[lists]] and @someone",
+                     "q3": "See [[lists]] and ![[src]]"}
+    links = art.links()
+    assert ("Src", "../src/") in links and ("Lists", "../lists/") not in links   # after the block: a link
+    assert not art.find_all(cls="kb-broken")
+
+
+def test_a_wikilink_in_a_tag_over_several_lines_shows_as_written(site: Build) -> None:
+    art = site.page("tags/").article
+    span = art.find("span", cls="t1")
+    assert span is not None and span.attrs["title"] == "[[lists]] #tagged", art.text()
+    a = art.find("a", cls="t2")          # the tag's text after it is a paragraph's: a link
+    assert a is not None and a.attrs["href"] == "x"
+    assert ("Lists", "../lists/") in art.links()
+
+
+def test_a_comment_is_left_as_written(site: Build) -> None:
+    html = (site.site / "commented" / "index.html").read_text(encoding="utf-8")
+    assert "<!-- ![[dash]] [[no.such.note]] -->" in html and "<!-- ![[dash]] -->" in html
+    art = site.page("commented/").article
+    text = " ".join(art.text().split())
+    assert "a --> b" not in text and "-->" not in text and "<!--" in text, text
+    assert "Before after." in text
+    assert ("Lists", "../lists/") in art.links()       # after `<!--` in inline code: a link
     assert not art.find_all(cls="kb-broken")

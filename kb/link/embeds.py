@@ -174,7 +174,7 @@ def qualify(text: str, fname: str, parse: Callable[[str], Ref]) -> str:
     if "[[" not in text or "#" not in text or not _MAYBE_SAME_NOTE_RE.search(text):
         return text
     out, pos = [], 0
-    for t in scan(text, ("link", "embed"), in_comments=True):
+    for t in scan(text, ("link", "embed")):
         s, e = t.inner_start, t.end - 2
         ref = parse(text[s:e])
         if ref.fname or ref.wildcard:
@@ -200,7 +200,7 @@ class Expander:
         stack = stack if stack else (fname,)
         if "![[" not in body:
             return body
-        toks = scan(body, ("embed",), in_comments=True)
+        toks = scan(body, ("embed",))
         if not toks:
             return body
         out, pos = [], 0

@@ -17,9 +17,9 @@ With `sane_lists` (registered beside it) a change of list type starts a new list
 CommonMark. A change of bullet (`-`, `*`, `+`) or of ordered delimiter (`.`, `)`) starts a
 new list in CommonMark too, and a blank line ends a block quote (`> a`, blank, `> b` are two
 quotes); Python-Markdown would join both, so an empty HTML comment (`<!-- -->`, shown as
-nothing) goes between them. Block quotes at the top level have their content passed through
-the same rewriting (a list inside a quote). Raw HTML blocks are CommonMark's (spec 0.31, 4.6):
-types 1-5 (`<pre`, `<script`, `<style`, `<textarea`; `<!--`; `<?`; `<!X`; `<![CDATA[`) from
+nothing) goes between them. Block quotes at the top level and in list items have their
+content passed through the same rewriting (a list or an HTML block inside a quote). Raw HTML
+blocks are CommonMark's (spec 0.31, 4.6): types 1-5 (`<pre`, `<script`, `<style`, `<textarea`; `<!--`; `<?`; `<!X`; `<![CDATA[`) from
 their start line to the first line holding their end, types 6 (a block tag: `<div`,
 `<details`...) and 7 (a line holding one lone tag, which cannot interrupt a paragraph) to a
 blank line, or to the end of their list item or quote; each is taken out whole into
@@ -162,8 +162,8 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None,
     """`stash` keeps raw HTML blocks out of Markdown's reach and answers the line that stands for
     each (Python-Markdown's HTML stash), `inline` the same for a tag inside a paragraph; without
     them, HTML blocks are passed on as they are. `record` gathers the numbers of the lines in
-    HTML blocks at the top level and in list items, and of the top level's ATX headings
-    indented 1-3 spaces."""
+    HTML blocks at the top level, in list items and in block quotes, and of the top level's
+    ATX headings indented 1-3 spaces."""
     out: list[str] = []
     stack: list[_Item] = []
     fence: tuple[str, int, int] | None = None    # the open fence: its run, indent as written, indent now
@@ -225,6 +225,7 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None,
                 out.extend([_SEPARATOR, ""])
             elif prev not in ("blank", "fenced"):
                 out.append("")
+            first = i - 1
             inner = [_QUOTE_RE.sub("", line, count=1)]
             while i < len(lines) and lines[i].strip():
                 nxt = lines[i]
@@ -237,7 +238,11 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None,
                 else:
                     break
                 i += 1
-            out.extend(("> " + x) if x else ">" for x in normalize_lines(inner, stash, inline))
+            # (its content's lines are the quote's, one for one: its HTML blocks recorded at theirs)
+            sub: tuple[set[int], list[int]] | None = (set(), []) if record is not None else None
+            out.extend(("> " + x) if x else ">" for x in normalize_lines(inner, stash, inline, sub))
+            if record is not None and sub is not None:
+                record[0].update(first + k for k in sub[0])
             if i < len(lines) and lines[i].strip():
                 out.append("")           # what follows is not in the quote: Python-Markdown would take it in
             quoted = True
@@ -388,6 +393,33 @@ def normalize_lines(lines: list[str], stash: Callable[[str], str] | None = None,
                 out[-1] = out[-1][:head.start("rest")] + ("# " if text[0] == "=" else "## ") + head["rest"]
                 prev = "other"
                 continue
+            if 0 <= extra < 4 and text.startswith(">") and not tags:
+                # A block quote in the item: its content rewritten as a document of its own, as at
+                # the top level (its HTML blocks, lists and quotes read by CommonMark's rules).
+                first = i - 1
+                inner = [_QUOTE_RE.sub("", _dedent(line, top.content), count=1)]
+                while i < len(lines) and lines[i].strip():
+                    nxt = lines[i]
+                    if _indent(nxt) >= top.content and _QUOTE_RE.match(_dedent(nxt, top.content)):
+                        inner.append(_QUOTE_RE.sub("", _dedent(nxt, top.content), count=1))
+                    elif _lazy_in_quote(nxt, inner[-1]) and not _is_marker(nxt):
+                        inner.append(nxt.strip())
+                    else:
+                        break
+                    i += 1
+                sub = (set(), []) if record is not None else None
+                out.extend(" " * top.new + (("> " + x) if x else ">")
+                           for x in normalize_lines(inner, stash, inline, sub))
+                if record is not None and sub is not None:
+                    record[0].update(first + k for k in sub[0])
+                if i < len(lines) and lines[i].strip():
+                    out.append("")       # what follows is not in the quote: Python-Markdown would take it in
+                    for item in stack:
+                        item.blank = True
+                    prev = "blank"
+                else:
+                    prev = "quote"
+                continue
             out.append(" " * col + text)
             f = _FENCE_RE.match(line)
             if f is not None and ind - top.content < 4 and not (f["f"][0] == "`" and "`" in f["info"]):
@@ -454,10 +486,10 @@ def fence_info(run: str, info: str) -> str:
 
 
 def top_level_blocks(text: str) -> tuple[set[int], list[int]]:
-    """The numbers of the lines of `text` (0 the first) in raw HTML blocks at the top level and
-    in list items, and of its ATX headings indented 1-3 spaces at the top level: what a scan
-    for headings that reads `#` at a line's start must leave out (its text is HTML) and take
-    in (a heading), and where a wikilink is no link."""
+    """The numbers of the lines of `text` (0 the first) in raw HTML blocks at the top level, in
+    list items and in block quotes, and of its ATX headings indented 1-3 spaces at the top
+    level: what a scan for headings that reads `#` at a line's start must leave out (its text
+    is HTML) and take in (a heading), and where a wikilink is no link."""
     record: tuple[set[int], list[int]] = (set(), [])
     normalize_lines(text.split("\n"), lambda html: "", None, record)
     return record

@@ -122,6 +122,28 @@ def _fence_line(padded: str, pos: int) -> tuple[int, int, str, str, str] | None:
     return None if m is None else (m.start(), m.end() - 1, m[1], m[2], m[3])
 
 
+# What may come before a comment that starts an HTML block: indent, quote markers, list markers.
+_BLOCK_LEAD_RE = re.compile(r"[ \t]*(?:(?:>|[-*+]|\d{1,9}[.)])[ \t]*)*")
+_BLANK_LINE_RE = re.compile(r"\n[ \t]*\n")
+
+
+def _comment_opens(text: str, at: int, close: int) -> bool:
+    """Whether the `<!--` at `at` opens a comment, as CommonMark reads it: at a line's start (in
+    its containers) an HTML block, closed or not; inside a line raw HTML only where `-->` closes
+    it in the same paragraph (no blank line between), and not inside inline code (`<!--`)."""
+    start = text.rfind("\n", 0, at) + 1
+    if _BLOCK_LEAD_RE.fullmatch(text, start, at):
+        return True
+    if close < 0 or _BLANK_LINE_RE.search(text, at, close) is not None:
+        return False
+    if "`" in text[start:at]:
+        end = text.find("\n", at)
+        col = at - start
+        if any(a <= col < b for a, b in inline_code_spans(text[start:len(text) if end < 0 else end])):
+            return False
+    return True
+
+
 def code_blocks(text: str) -> tuple[list[Fence], list[tuple[int, int]]]:
     """Fenced code blocks and HTML comments, in document order (a fence inside a comment
     is no fence, and a comment inside a fence is code), as Markdown renderers see them."""
@@ -141,6 +163,9 @@ def code_blocks(text: str) -> tuple[list[Fence], list[tuple[int, int]]]:
         cpos = text.find(_COMMENT_OPEN, pos) if has_comment else -1
         if cpos >= 0 and (fm is None or cpos < fm[0]):
             close = text.find("-->", cpos + 4)
+            if not _comment_opens(text, cpos, close):
+                pos = cpos + 4
+                continue
             end = len(text) if close < 0 else close + 3
             comments.append((cpos, end))
             pos = end
@@ -350,8 +375,8 @@ def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "use
          index: TextIndex | None = None, in_comments: bool = False) -> list[Token]:
     """Every token of the given kinds outside code, in body order.
 
-    `in_comments`: also inside HTML comments. Rendering wants that (Python-Markdown
-    shows a comment that holds a fence as text); checking does not.
+    `in_comments`: also inside HTML comments. Neither the page nor the check wants that (a
+    comment shows nothing, and what is in it is left as written, as in Dendron's preview).
     """
     embeds_only = kinds == ("embed",)       # expanding: only those matches (no tag needs the links)
     want_wiki = ("![[" in body) if embeds_only else ("link" in kinds or "embed" in kinds) and "[[" in body
@@ -437,29 +462,44 @@ def scan(body: str, kinds: tuple[TokenKind, ...] = ("link", "embed", "tag", "use
 _START = itemgetter(1)      # Token.start
 # A line starting with a tag (not a comment: that is code to the scan already), which may open
 # a raw HTML block.
-_HTML_LINE_RE = re.compile(r"^[ \t]*<(?!!--)[A-Za-z!?/]", re.M)
+_HTML_LINE_RE = re.compile(r"^[ \t]*(?:>[ \t]*)*<(?!!--)[A-Za-z!?/]", re.M)
 
 
-# A tag on one line holding what may be a wikilink, #tag or @user.
-_REF_IN_TAG_RE = re.compile(r"<[A-Za-z][^<>\n]*(?:\[\[|\s[#@])")
-_OPEN_TAG_END_RE = re.compile(r"<[A-Za-z][^<>]*$")
+# A tag holding what may be a wikilink, #tag or @user (it may span lines).
+_REF_IN_TAG_RE = re.compile(r"<[A-Za-z][^<>]*?(?:\[\[|\s[#@])")
+
+
+_TAG_RE = re.compile(r"<[A-Za-z][^<>]*>")
+
+
+@lru_cache(maxsize=8)
+def _tag_spans(body: str) -> tuple[list[int], list[int]]:
+    """The starts and ends of the body's tags (`<` to `>`), found once for all its tokens."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for m in _TAG_RE.finditer(body):
+        a, b = m.span()
+        if body.find("\n", a, b) >= 0 and (_BLANK_LINE_RE.search(body, a, b) is not None
+                                            or body.find("`", a, b) >= 0):
+            continue        # no tag across a paragraph's end; more likely `<T` in inline code
+        starts.append(a)
+        ends.append(b)
+    return starts, ends
 
 
 def in_tag(body: str, at: int) -> bool:
-    """Whether `at` is inside an HTML tag written on its line (`<span title="here">`): HTML,
-    which Dendron's preview reads whole, so nothing in it is a link."""
-    start = body.rfind("\n", 0, at) + 1
-    if "<" not in body[start:at] or _OPEN_TAG_END_RE.search(body, start, at) is None:
-        return False
-    end = body.find("\n", at)
-    close = body.find(">", at, len(body) if end < 0 else end)
-    return close >= 0 and "<" not in body[at:close]      # the tag is closed on its line
+    """Whether `at` is inside an HTML tag (`<span title="here">`): HTML, which Dendron's preview
+    reads whole, so nothing in it is a link. A tag may span lines inside a paragraph (CommonMark's
+    inline raw HTML: `<span` on one line, `title="here">` on the next), not across a blank line."""
+    starts, ends = _tag_spans(body)
+    i = bisect_right(starts, at) - 1
+    return i >= 0 and starts[i] < at < ends[i]
 
 
 def raw_html_lines(body: str) -> set[int]:
     """The numbers (0 the first) of the lines of raw HTML blocks, as the page reads them
-    (kb.parse.commonmark, CommonMark's rules: at the top level and in list items). Nothing in them is
-    Markdown: Dendron's preview shows a wikilink, embed, #tag or @user there as written, so the
+    (kb.parse.commonmark, CommonMark's rules: at the top level, in list items and in quotes).
+    Nothing in them is Markdown: Dendron's preview shows a wikilink, embed, #tag or @user there as written, so the
     scan leaves them (a `{{fm.KEY}}` there is still its value)."""
     from .commonmark import top_level_blocks
     return top_level_blocks(body)[0]

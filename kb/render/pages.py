@@ -75,7 +75,7 @@ class PageRenderer:
         return f"[{text}]({dest}{anchor})"
 
     def _rewrite(self, fname: str, body: str) -> str:
-        toks = scan(body, ("link", "tag", "user", "embed"), in_comments=True)
+        toks = scan(body, ("link", "tag", "user", "embed"))
         out, pos = [], 0
         for tok in toks:
             out.append(body[pos:tok.start])
