@@ -37,6 +37,9 @@ class DataContext:
         self._tables: dict[tuple[str, str], object] = {}     # (kind, block text) -> engine result
         # (kind, block text, download) -> a table's HTML, the notes it links to and their hrefs
         self.drawn: dict[tuple[str, str, str | None], tuple[str, frozenset[str], dict[str, str]]] = {}
+        # (kind, block text) -> (note fname, cell value) of each cell links.yml linked as it was
+        # drawn (kb serve keeps the search index's names per table from these)
+        self.cells: dict[tuple[str, str], set[tuple[str, str]]] = {}
 
     def table(self, kind: str, body: str, run: Callable[[], object]) -> object:
         """The engine's result for a block's text, computed once per build: a table shown on

@@ -83,7 +83,15 @@ def _table_html(kind: str, body: str, spec: BlockSpec, table: engine.Table, ctx:
     if hit is not None and all(href(f) == url for f, url in hit[2].items()):
         return hit[0], set(hit[1])
     cols = key_columns(spec, shown, ctx.links.columns())
-    table_html, linked = render_table(table, link=ctx.links_for, href=href, caption=caption, download=download,
+    cells = ctx.cells.setdefault((kind, body), set())
+
+    def link(column: str, value: str) -> str | None:
+        fname = ctx.links_for(column, value)
+        if fname is not None:
+            cells.add((fname, value))
+        return fname
+
+    table_html, linked = render_table(table, link=link, href=href, caption=caption, download=download,
                                       more=frozenset(shown) - set(cols), give_way=give_way_order(cols))
     ctx.drawn[key] = (table_html, frozenset(linked), {f: href(f) for f in linked})
     return table_html, linked
@@ -94,6 +102,7 @@ def render_block(kind: str, body: str, ctx: DataContext, *, note_path: str, body
     """kind 'table' or 'chart'; body = the YAML text inside the fence; note_path e.g. 'notes/a.b.md';
     body_line = 1-based line in the note of the body's first line; href(fname) -> URL of that note
     relative to the page; block_id unique within the page (element id and download file name)."""
+    ctx.cells.setdefault((kind, body), set())     # a block that fails links no cell
     spec, diags = _spec(kind, body, note_path, body_line)
     if spec is None:
         return BlockResult(error_box(kind, diags), diags)

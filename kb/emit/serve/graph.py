@@ -95,10 +95,18 @@ class LiveGraph:
         # Each table block text as last drawn (kb.data.render keeps them per DataContext): a data
         # save compares the tables drawn again with these.
         self._tables: dict[tuple, Any] = dict(getattr(site.prep.data, "drawn", None) or {})
+        # The search index's names from data tables: per table text the (note, cell value) pairs
+        # links.yml linked as it was last drawn, per page those of its tables, and per note the
+        # values linked to it with the number of pages that show each (a clean build's names
+        # are the values every page's tables link; a CSV save draws only the tables that read it).
+        self._cells: dict[tuple[str, str], set[tuple[str, str]]] = dict(getattr(site.prep.data, "cells", None) or {})
+        self.cells_of: dict[str, frozenset[tuple[str, str]]] = {}
+        self.linked_values: dict[str, dict[str, int]] = {}
         for fname in self.graph.prepared:   # the build expanded every page, recording what it read
             self._index_reads(fname)
             self._index_links(fname)
             self._index_csvs(fname, True)
+            self._index_cells(fname)
         self.sidebar: dict[str, str] = sidebar if sidebar is not None else {}
 
     # -- the dependency map, the other way round ----------------------------------------------
@@ -141,6 +149,26 @@ class LiveGraph:
         self.csvs_of[fname] = rels
         for rel in rels:
             self.csv_readers.setdefault(rel, set()).add(fname)
+
+    def _index_cells(self, fname: str) -> None:
+        """The values a page's tables link, counted under each note they link to."""
+        note = self.graph.vault.notes.get(fname)
+        new: frozenset[tuple[str, str]] = frozenset()
+        if fname in self.graph.prepared and note is not None and note.data_fences:
+            new = frozenset().union(*(self._cells.get((f.info.split(" ")[0], f.body), ()) for f in note.data_fences))
+        old = self.cells_of.pop(fname, frozenset())
+        if new:
+            self.cells_of[fname] = new
+        for target, value in old - new:
+            counts = self.linked_values[target]
+            counts[value] -= 1
+            if not counts[value]:
+                del counts[value]
+                if not counts:
+                    del self.linked_values[target]
+        for target, value in new - old:
+            counts = self.linked_values.setdefault(target, {})
+            counts[value] = counts.get(value, 0) + 1
 
     def _linking(self, names: Iterable[str]) -> set[str]:
         out: set[str] = set()
@@ -185,6 +213,7 @@ class LiveGraph:
             redraw = set(self.csvs_of)
         for rel in data_rels:
             redraw |= self.csv_readers.get(rel, set())
+        read_again = set(redraw)    # each drawn now or known to be the same: their cells are this drawing's
         drawn: dict[str, tuple[Any, set[str]]] = {}
         if redraw and not new_notes:    # a data save: the notes whose blocks come out the same left alone
             site.prep.data = site.prep.data_context()
@@ -258,9 +287,12 @@ class LiveGraph:
         candidates: set[str] = set(ch.added) | ch.kind_changed
         prepare = {f for f in set(new_notes) | redraw if _published(vault.notes.get(f)) is not None}
         for fname in set(new_notes) | redraw:
-            old_page = old_pages.get(fname)
-            for b in old_page.blocks if old_page else ():
-                site.prep.blocks.pop(b.key, None)
+            # The blocks its own text drew (its page's list holds those of the notes it embeds too,
+            # which stay theirs).
+            old_doc, old_note = g.prepared.get(fname), old_notes[fname] if fname in old_notes else vault.notes.get(fname)
+            if old_doc is not None and old_note is not None and old_note.data_fences:
+                for key in _BLOCK_KEY_RE.findall(old_doc.text):
+                    site.prep.blocks.pop(key, None)
             candidates |= g.unprepare(fname)
         for fname in sorted(prepare):
             doc, linked = drawn[fname] if fname in drawn else (site.prep.doc(vault.notes[fname]), site.prep.linked)
@@ -271,6 +303,9 @@ class LiveGraph:
             if fname not in prepare:
                 self._index_csvs(fname, False)
         self._tables.update(getattr(site.prep.data, "drawn", None) or {})    # the tables as drawn now
+        self._cells.update(getattr(site.prep.data, "cells", None) or {})
+        for fname in read_again | set(new_notes):
+            self._index_cells(fname)
 
         # 5. Expand again; a page whose headings or block ids changed is news to pages linking to it.
         if rebuild:

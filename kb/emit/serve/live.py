@@ -403,7 +403,7 @@ class LiveSite:
         notes the index is 23,000 pages' entries: serialising them all took 0.7 s a save)."""
         site = self.graph.site
         pages = site.hierarchy.pages
-        linked = site.data.links.looked_up() if site.data is not None else {}
+        linked = self.graph.linked_values     # fname -> the cell values its tables link (see LiveGraph)
         cap, kept, parts = self.capture, self._index_parts, []
         fresh: dict[str, tuple[list, str | None, str]] = {}
         every: dict[str, str] | None = None
