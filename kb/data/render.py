@@ -83,10 +83,10 @@ def _table_html(kind: str, body: str, spec: BlockSpec, table: engine.Table, ctx:
     if hit is not None and all(href(f) == url for f, url in hit[2].items()):
         return hit[0], set(hit[1])
     cols = key_columns(spec, shown, ctx.links.columns())
-    cells = ctx.cells.setdefault((kind, body), set())
+    cells, lookup = ctx.cells.setdefault((kind, body), set()), ctx.links.lookup
 
     def link(column: str, value: str) -> str | None:
-        fname = ctx.links_for(column, value)
+        fname = lookup(column, value)
         if fname is not None:
             cells.add((fname, value))
         return fname
